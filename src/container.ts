@@ -1,0 +1,41 @@
+// The one composition root: stores, sources and services wired together. The HTTP app, the
+// worker and the CLI all build their services here.
+import type { Logger } from './core/logger.ts';
+import type { Config } from './config/env.ts';
+import type { IamSource } from './core/iam.ts';
+import type { Database } from './db/database.ts';
+import { createStores, type Stores } from './db/stores/index.ts';
+import { AwsIamSource } from './sources/iam/aws-iam-source.ts';
+import { IamPollService } from './services/iam-poll-service.ts';
+import { ImportService } from './services/import-service.ts';
+import { PolicyService } from './services/policy-service.ts';
+
+export interface Services {
+  config: Config;
+  db: Database;
+  stores: Stores;
+  iam: IamSource;
+  policies: PolicyService;
+  iamPoll: IamPollService;
+  importer: ImportService;
+}
+
+export interface ContainerOptions {
+  config: Config;
+  db: Database;
+  log: Logger;
+  /** Injected in tests (the SDK client pointed at the fake endpoint). */
+  iam?: IamSource;
+}
+
+export function createServices(o: ContainerOptions): Services {
+  const stores = createStores(o.db);
+  const iam = o.iam ?? new AwsIamSource();
+  const policies = new PolicyService({ policies: stores.policies, runs: stores.pollRuns });
+  const iamPoll = new IamPollService({
+    iam, policies: stores.policies, runs: stores.pollRuns, log: o.log.child({ component: 'iam-poll' }),
+    concurrency: o.config.iamConcurrency,
+  });
+  const importer = new ImportService({ policies: stores.policies, log: o.log.child({ component: 'import' }) });
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer };
+}

@@ -1,0 +1,155 @@
+// Store interfaces: services depend on these, src/db implements them with Prisma, unit tests may
+// use in-memory fakes. Nothing here knows about Prisma.
+import type { JsonValue } from './history.ts';
+
+export interface PolicyState {
+  id: number;
+  name: string;
+  arn: string;
+  path: string;
+  awsPolicyId: string | null;
+  description: string | null;
+  defaultVersionId: string | null;
+  awsCreatedAt: Date | null;
+  awsUpdatedAt: Date | null;
+  isAttachable: boolean;
+  deprecatedAt: Date | null;
+  /** Version ids we hold. */
+  versionIds: Set<string>;
+  /** Versions we hold whose AWS create date is marked unreliable (from a backfill). */
+  unreliableVersionIds: Set<string>;
+  /** The version we hold flagged default, if any. */
+  storedDefaultVersionId: string | null;
+}
+
+export interface PolicyMeta {
+  name: string;
+  arn: string;
+  path: string;
+  awsPolicyId?: string | undefined;
+  description?: string | undefined;
+  awsCreatedAt?: Date | undefined;
+  awsUpdatedAt?: Date | undefined;
+  defaultVersionId?: string | undefined;
+  isAttachable?: boolean | undefined;
+}
+
+export interface NewVersion {
+  versionId: string;
+  versionNumber: number;
+  document: JsonValue;
+  documentHash: string;
+  awsCreatedAt: Date | undefined;
+  createDateUnreliable: boolean;
+}
+
+export interface PolicyWrite {
+  meta: PolicyMeta;
+  /** "iam" or "import:<label>"; recorded on new rows only. */
+  source: string;
+  versions: NewVersion[];
+  /** The version AWS reports as default now; flags are moved to it. Undefined: leave flags. */
+  defaultVersionId?: string | undefined;
+  /** Authoritative create dates (from IAM) for versions we already hold. */
+  createDateCorrections?: { versionId: string; awsCreatedAt: Date }[];
+  /** null clears a deprecation (policy is back in the list), undefined leaves it. */
+  deprecatedAt?: Date | null | undefined;
+  /**
+   * Only for IAM: when false the stored default/update date are left as they were so the next
+   * poll looks at the policy again (some version failed to fetch).
+   */
+  complete?: boolean;
+}
+
+export interface WriteResult {
+  policyId: number;
+  created: boolean;
+  versionsAdded: string[];
+}
+
+export interface PolicyListQuery {
+  search?: string | undefined;
+  deprecated?: boolean | undefined;
+  after?: string | undefined;
+  limit: number;
+}
+
+export interface PolicySummaryRow {
+  name: string;
+  arn: string;
+  path: string;
+  awsPolicyId: string | null;
+  defaultVersionId: string | null;
+  versionCount: number;
+  awsCreatedAt: Date | null;
+  awsUpdatedAt: Date | null;
+  isAttachable: boolean;
+  firstSeenAt: Date;
+  deprecatedAt: Date | null;
+  source: string;
+}
+
+export interface VersionRow {
+  versionId: string;
+  versionNumber: number;
+  documentHash: string;
+  awsCreatedAt: Date | null;
+  createDateUnreliable: boolean;
+  observedAt: Date;
+  source: string;
+  isDefault: boolean;
+  observedDefaultAt: Date | null;
+}
+
+export interface VersionWithDocument extends VersionRow {
+  document: JsonValue;
+}
+
+export interface PolicyStore {
+  loadStates(): Promise<PolicyState[]>;
+  /** Writes one policy's changes in one transaction; idempotent. */
+  write(w: PolicyWrite): Promise<WriteResult>;
+  /** Writes many policies in one transaction (bulk import). */
+  writeMany(ws: PolicyWrite[]): Promise<WriteResult[]>;
+  markDeprecated(policyIds: number[], at: Date): Promise<void>;
+  list(q: PolicyListQuery): Promise<{ items: PolicySummaryRow[]; total: number }>;
+  get(name: string): Promise<(PolicySummaryRow & { description: string | null; versions: VersionRow[] }) | null>;
+  getVersion(name: string, versionId: string): Promise<VersionWithDocument | null>;
+  count(): Promise<{ policies: number; versions: number }>;
+}
+
+export type PollStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
+
+export interface PollError {
+  policy?: string | undefined;
+  versionId?: string | undefined;
+  feed?: string | undefined;
+  code: string;
+  message: string;
+}
+
+export interface PollRunRow {
+  id: string;
+  source: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  status: PollStatus;
+  apiCalls: number;
+  policiesSeen: number;
+  policiesChanged: number;
+  versionsAdded: number;
+  errors: PollError[];
+}
+
+export interface PollRunStore {
+  start(source: string): Promise<PollRunRow>;
+  finish(
+    id: string,
+    r: { status: PollStatus; apiCalls: number; policiesSeen: number; policiesChanged: number; versionsAdded: number; errors: PollError[] },
+  ): Promise<PollRunRow>;
+  /** Runs left 'running' by a process that died; only the lock holder calls this. */
+  abandonRunning(source: string): Promise<number>;
+  list(q: { source?: string | undefined; beforeId?: string | undefined; limit: number }): Promise<PollRunRow[]>;
+  get(id: string): Promise<PollRunRow | null>;
+  lastFinished(source: string, statuses: PollStatus[]): Promise<PollRunRow | null>;
+}

@@ -1,0 +1,152 @@
+// Opens the database: Postgres (DATABASE_URL) or embedded PGlite (data dir / in-memory).
+// Both give the same Prisma client and the same raw-SQL and locking surface, so the rest of the
+// code runs one code path against either.
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from './generated/client.ts';
+
+export type DbKind = 'postgres' | 'pglite';
+
+export interface SqlRunner {
+  /** Runs a multi-statement script (simple query protocol). */
+  exec(sql: string): Promise<void>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Database {
+  readonly kind: DbKind;
+  readonly prisma: PrismaClient;
+  /** Runs fn on a dedicated connection that holds a session advisory lock for its duration. */
+  withLock<T>(key: bigint, fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
+  /** Like withLock but returns { acquired: false } at once when another session holds the lock. */
+  tryWithLock<T>(key: bigint, fn: () => Promise<T>): Promise<{ acquired: true; result: T } | { acquired: false }>;
+  /** Cheap liveness probe. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  /** PGlite directory; undefined → in-memory (tests). */
+  dataDir?: string | undefined;
+  poolMax?: number;
+}
+
+/** Lock keys: fixed 64-bit numbers so every replica agrees on them. */
+export const LOCKS = {
+  migrate: 0x706f6c6963790001n,
+  poller: 0x706f6c6963790002n,
+  rssPoller: 0x706f6c6963790003n,
+  seed: 0x706f6c6963790004n,
+} as const;
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolMax ?? 10) : openPglite(opts.dataDir);
+}
+
+function openPostgres(connectionString: string, poolMax: number): Database {
+  const pool = new pg.Pool({ connectionString, max: poolMax });
+  // An idle client error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+
+  const runnerFor = (client: pg.PoolClient): SqlRunner => ({
+    exec: async (sql) => {
+      await client.query(sql);
+    },
+    query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
+  });
+
+  return {
+    kind: 'postgres',
+    prisma,
+    async withLock(key, fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [key.toString()]);
+        try {
+          return await fn(runnerFor(client));
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async tryWithLock(key, fn) {
+      // A session lock on a dedicated connection: if this process dies, Postgres drops the
+      // connection and with it the lock, so another replica takes over at its next tick.
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key.toString()]);
+        if (!rows[0]?.ok) return { acquired: false };
+        try {
+          return { acquired: true, result: await fn() };
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const lite = dataDir ? new PGlite(dataDir) : new PGlite();
+  await lite.waitReady;
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(lite) });
+  // PGlite is one in-process connection: advisory locks would always succeed, so an in-process
+  // mutex gives the same "one holder at a time" guarantee.
+  const held = new Map<bigint, Promise<void>>();
+  const runner: SqlRunner = {
+    exec: async (sql) => {
+      await lite.exec(sql);
+    },
+    query: async <T>(sql: string, params?: unknown[]) => (await lite.query<T>(sql, params)).rows,
+  };
+  return {
+    kind: 'pglite',
+    prisma,
+    async withLock(key, fn) {
+      while (held.has(key)) await held.get(key);
+      let release!: () => void;
+      held.set(key, new Promise<void>((r) => (release = r)));
+      try {
+        return await fn(runner);
+      } finally {
+        held.delete(key);
+        release();
+      }
+    },
+    async tryWithLock(key, fn) {
+      if (held.has(key)) return { acquired: false };
+      let release!: () => void;
+      held.set(key, new Promise<void>((r) => (release = r)));
+      try {
+        return { acquired: true, result: await fn() };
+      } finally {
+        held.delete(key);
+        release();
+      }
+    },
+    async ping() {
+      await lite.query('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await lite.close();
+    },
+  };
+}

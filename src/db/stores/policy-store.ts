@@ -1,0 +1,202 @@
+// Prisma implementation of PolicyStore. Unique keys (policy name; policy+version number) make
+// every write idempotent: re-running a poll or an import never duplicates a version.
+import type {
+  PolicyListQuery, PolicyState, PolicyStore, PolicySummaryRow, PolicyWrite, VersionRow, VersionWithDocument, WriteResult,
+} from '../../core/stores.ts';
+import type { JsonValue } from '../../core/history.ts';
+import type { PrismaClient, Prisma } from '../generated/client.ts';
+
+type Tx = Prisma.TransactionClient;
+
+const summarySelect = {
+  name: true, arn: true, path: true, awsPolicyId: true, defaultVersionId: true, awsCreatedAt: true, awsUpdatedAt: true,
+  isAttachable: true, firstSeenAt: true, deprecatedAt: true, source: true, description: true,
+  _count: { select: { versions: true } },
+} as const;
+
+const versionSelect = {
+  versionId: true, versionNumber: true, documentHash: true, awsCreatedAt: true, createDateUnreliable: true,
+  observedAt: true, source: true, isDefault: true, observedDefaultAt: true,
+} as const;
+
+export class PrismaPolicyStore implements PolicyStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async loadStates(): Promise<PolicyState[]> {
+    const [policies, versions] = await Promise.all([
+      this.prisma.policy.findMany(),
+      this.prisma.policyVersion.findMany({ select: { policyId: true, versionId: true, createDateUnreliable: true, isDefault: true } }),
+    ]);
+    const byId = new Map<number, PolicyState>();
+    for (const p of policies) {
+      byId.set(p.id, {
+        id: p.id, name: p.name, arn: p.arn, path: p.path, awsPolicyId: p.awsPolicyId, description: p.description,
+        defaultVersionId: p.defaultVersionId, awsCreatedAt: p.awsCreatedAt, awsUpdatedAt: p.awsUpdatedAt,
+        isAttachable: p.isAttachable, deprecatedAt: p.deprecatedAt,
+        versionIds: new Set(), unreliableVersionIds: new Set(), storedDefaultVersionId: null,
+      });
+    }
+    for (const v of versions) {
+      const s = byId.get(v.policyId);
+      if (!s) continue;
+      s.versionIds.add(v.versionId);
+      if (v.createDateUnreliable) s.unreliableVersionIds.add(v.versionId);
+      if (v.isDefault) s.storedDefaultVersionId = v.versionId;
+    }
+    return [...byId.values()];
+  }
+
+  async write(w: PolicyWrite): Promise<WriteResult> {
+    return this.prisma.$transaction((tx) => writeOne(tx, w), { timeout: 60_000 });
+  }
+
+  async writeMany(ws: PolicyWrite[]): Promise<WriteResult[]> {
+    return this.prisma.$transaction(async (tx) => {
+      const out: WriteResult[] = [];
+      for (const w of ws) out.push(await writeOne(tx, w));
+      return out;
+    }, { timeout: 300_000, maxWait: 60_000 });
+  }
+
+  async markDeprecated(policyIds: number[], at: Date): Promise<void> {
+    if (policyIds.length === 0) return;
+    await this.prisma.policy.updateMany({ where: { id: { in: policyIds }, deprecatedAt: null }, data: { deprecatedAt: at } });
+  }
+
+  async list(q: PolicyListQuery): Promise<{ items: PolicySummaryRow[]; total: number }> {
+    const where: Prisma.PolicyWhereInput = {};
+    if (q.search) where.name = { contains: q.search, mode: 'insensitive' };
+    if (q.deprecated !== undefined) where.deprecatedAt = q.deprecated ? { not: null } : null;
+    const page: Prisma.PolicyWhereInput = q.after ? { AND: [where, { name: { gt: q.after } }] } : where;
+    const [rows, total] = await Promise.all([
+      this.prisma.policy.findMany({ where: page, orderBy: { name: 'asc' }, take: q.limit, select: summarySelect }),
+      this.prisma.policy.count({ where }),
+    ]);
+    return { items: rows.map(toSummary), total };
+  }
+
+  async get(name: string) {
+    const p = await this.prisma.policy.findUnique({
+      where: { name },
+      select: { ...summarySelect, versions: { select: versionSelect, orderBy: { versionNumber: 'asc' } } },
+    });
+    if (!p) return null;
+    return { ...toSummary(p), description: p.description, versions: p.versions as VersionRow[] };
+  }
+
+  async getVersion(name: string, versionId: string): Promise<VersionWithDocument | null> {
+    const v = await this.prisma.policyVersion.findFirst({
+      where: { versionId, policy: { name } },
+      select: { ...versionSelect, document: true },
+    });
+    return v ? { ...v, document: v.document as JsonValue } : null;
+  }
+
+  async count() {
+    const [policies, versions] = await Promise.all([this.prisma.policy.count(), this.prisma.policyVersion.count()]);
+    return { policies, versions };
+  }
+}
+
+function toSummary(p: {
+  name: string; arn: string; path: string; awsPolicyId: string | null; defaultVersionId: string | null;
+  awsCreatedAt: Date | null; awsUpdatedAt: Date | null; isAttachable: boolean; firstSeenAt: Date; deprecatedAt: Date | null;
+  source: string; _count: { versions: number };
+}): PolicySummaryRow {
+  return {
+    name: p.name, arn: p.arn, path: p.path, awsPolicyId: p.awsPolicyId, defaultVersionId: p.defaultVersionId,
+    versionCount: p._count.versions, awsCreatedAt: p.awsCreatedAt, awsUpdatedAt: p.awsUpdatedAt,
+    isAttachable: p.isAttachable, firstSeenAt: p.firstSeenAt, deprecatedAt: p.deprecatedAt, source: p.source,
+  };
+}
+
+async function writeOne(tx: Tx, w: PolicyWrite): Promise<WriteResult> {
+  const fromIam = w.source === 'iam';
+  const m = w.meta;
+  const complete = w.complete ?? true;
+  let policy = await tx.policy.findUnique({ where: { name: m.name } });
+  let created = false;
+  if (!policy) {
+    policy = await tx.policy.create({
+      data: {
+        name: m.name, arn: m.arn, path: m.path, source: w.source,
+        awsPolicyId: m.awsPolicyId ?? null, description: m.description ?? null,
+        awsCreatedAt: m.awsCreatedAt ?? null,
+        awsUpdatedAt: complete ? (m.awsUpdatedAt ?? null) : null,
+        defaultVersionId: complete ? (m.defaultVersionId ?? null) : null,
+        isAttachable: m.isAttachable ?? true,
+        deprecatedAt: w.deprecatedAt ?? null,
+      },
+    });
+    created = true;
+  } else {
+    // IAM is authoritative for metadata; a backfill only fills what we do not know yet.
+    const data: Prisma.PolicyUpdateInput = {};
+    const set = <K extends keyof Prisma.PolicyUpdateInput>(k: K, v: Prisma.PolicyUpdateInput[K], current: unknown) => {
+      const same = v instanceof Date && current instanceof Date ? v.getTime() === current.getTime() : v === current;
+      if (!same) data[k] = v;
+    };
+    if (fromIam) {
+      set('arn', m.arn, policy.arn);
+      set('path', m.path, policy.path);
+      if (m.awsPolicyId) set('awsPolicyId', m.awsPolicyId, policy.awsPolicyId);
+      if (m.description !== undefined) set('description', m.description, policy.description);
+      if (m.awsCreatedAt) set('awsCreatedAt', m.awsCreatedAt, policy.awsCreatedAt);
+      if (m.isAttachable !== undefined) set('isAttachable', m.isAttachable, policy.isAttachable);
+      if (complete) {
+        if (m.defaultVersionId) set('defaultVersionId', m.defaultVersionId, policy.defaultVersionId);
+        if (m.awsUpdatedAt) set('awsUpdatedAt', m.awsUpdatedAt, policy.awsUpdatedAt);
+      }
+    } else {
+      if (!policy.awsCreatedAt && m.awsCreatedAt) data.awsCreatedAt = m.awsCreatedAt;
+      if (!policy.awsUpdatedAt && m.awsUpdatedAt) data.awsUpdatedAt = m.awsUpdatedAt;
+      if (!policy.defaultVersionId && m.defaultVersionId) data.defaultVersionId = m.defaultVersionId;
+    }
+    if (w.deprecatedAt !== undefined) {
+      const cur = policy.deprecatedAt;
+      if (w.deprecatedAt === null ? cur !== null : cur === null) data.deprecatedAt = w.deprecatedAt;
+    }
+    if (Object.keys(data).length > 0) policy = await tx.policy.update({ where: { id: policy.id }, data });
+  }
+
+  let versionsAdded: string[] = [];
+  if (w.versions.length > 0) {
+    const rows = await tx.policyVersion.createManyAndReturn({
+      data: w.versions.map((v) => ({
+        policyId: policy.id, versionId: v.versionId, versionNumber: v.versionNumber,
+        document: v.document as Prisma.InputJsonValue, documentHash: v.documentHash,
+        awsCreatedAt: v.awsCreatedAt ?? null, createDateUnreliable: v.createDateUnreliable, source: w.source,
+      })),
+      skipDuplicates: true,
+      select: { versionId: true },
+    });
+    versionsAdded = rows.map((r) => r.versionId);
+  }
+
+  for (const c of w.createDateCorrections ?? []) {
+    await tx.policyVersion.updateMany({
+      where: { policyId: policy.id, versionId: c.versionId, OR: [{ createDateUnreliable: true }, { awsCreatedAt: { not: c.awsCreatedAt } }, { awsCreatedAt: null }] },
+      data: { awsCreatedAt: c.awsCreatedAt, createDateUnreliable: false },
+    });
+  }
+
+  // A backfill names the default only where IAM has not told us one yet.
+  if (!fromIam && m.defaultVersionId && (await tx.policyVersion.count({ where: { policyId: policy.id, isDefault: true } })) === 0) {
+    await tx.policyVersion.updateMany({
+      where: { policyId: policy.id, versionId: m.defaultVersionId },
+      data: { isDefault: true, observedDefaultAt: new Date() },
+    });
+  }
+
+  if (w.defaultVersionId) {
+    await tx.policyVersion.updateMany({
+      where: { policyId: policy.id, isDefault: true, versionId: { not: w.defaultVersionId } },
+      data: { isDefault: false },
+    });
+    await tx.policyVersion.updateMany({
+      where: { policyId: policy.id, isDefault: false, versionId: w.defaultVersionId },
+      data: { isDefault: true, observedDefaultAt: new Date() },
+    });
+  }
+  return { policyId: policy.id, created, versionsAdded };
+}

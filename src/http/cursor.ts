@@ -1,0 +1,30 @@
+// Opaque cursors: base64url JSON, validated strictly on the way back in so a forged or
+// truncated cursor is a 400 naming the problem, never a database error.
+import { BadRequestError } from '../core/errors.ts';
+
+export function encodeCursor(value: Record<string, string | number>): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+export function decodeCursor<K extends string>(raw: string | undefined, shape: Record<K, 'string' | 'number'>): Record<K, string> | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const fail = () => new BadRequestError('INVALID_CURSOR', 'cursor is malformed; use the nextCursor value of a previous page');
+  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(raw)) throw fail();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw fail();
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw fail();
+  const obj = parsed as Record<string, unknown>;
+  const keys = Object.keys(shape) as K[];
+  if (Object.keys(obj).length !== keys.length) throw fail();
+  const out = {} as Record<K, string>;
+  for (const k of keys) {
+    const v = obj[k];
+    if (shape[k] === 'number' ? typeof v !== 'number' || !Number.isSafeInteger(v) : typeof v !== 'string' || v.length > 1024) throw fail();
+    out[k] = String(v);
+  }
+  return out;
+}

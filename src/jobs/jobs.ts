@@ -1,0 +1,33 @@
+// Jobs are plain functions given helpers (graphile-worker style): no scheduling, no locking
+// here; the scheduler and the CLI decide when and under which lock they run.
+import type { Logger } from '../core/logger.ts';
+import type { Services } from '../container.ts';
+import { DATASET_PACKAGE, readImportSource } from '../sources/import/index.ts';
+
+export interface JobHelpers {
+  services: Services;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+export async function pollIam(h: JobHelpers, onStart?: Parameters<Services['iamPoll']['poll']>[1]) {
+  return h.services.iamPoll.poll(h.signal, onStart);
+}
+
+/** Import any supported backfill source (file, directory or npm package name). */
+export async function importHistory(h: JobHelpers, spec: string) {
+  const src = readImportSource(spec, {
+    onProblem: (p) => h.log.warn({ problem: p }, 'import problem'),
+  });
+  const summary = await h.services.importer.import(src.descriptor.label, src, h.signal);
+  return { ...summary, problems: [...src.problems] };
+}
+
+/** First start with an empty database: seed from the bundled dataset so history shows offline. */
+export async function seedIfEmpty(h: JobHelpers): Promise<boolean> {
+  const { policies } = await h.services.policies.count();
+  if (policies > 0) return false;
+  h.log.info({ dataset: DATASET_PACKAGE }, 'empty database: seeding from the bundled history dataset');
+  await importHistory(h, DATASET_PACKAGE);
+  return true;
+}

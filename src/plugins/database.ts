@@ -1,0 +1,26 @@
+// Opens (or adopts) the database, migrates it under the migrate lock, closes it on shutdown.
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import { openDatabase, type Database } from '../db/database.ts';
+import { migrate } from '../db/migrate.ts';
+import type { Config } from '../config/env.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Database;
+  }
+}
+
+export default fp(async function database(app: FastifyInstance, opts: { config: Config; db?: Database | undefined }) {
+  const owned = !opts.db;
+  const db = opts.db ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, dataDir: opts.config.dataDir }));
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
+  } catch (err) {
+    if (owned) await db.close();
+    throw err;
+  }
+  app.decorate('db', db);
+  if (owned) app.addHook('onClose', async () => db.close());
+}, { name: 'database' });

@@ -1,0 +1,50 @@
+// Builds the services (composition root) and, when asked, the scheduler that runs the worker.
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/env.ts';
+import type { IamSource } from '../core/iam.ts';
+import { createServices, type Services } from '../container.ts';
+import { Scheduler } from '../jobs/scheduler.ts';
+import { defaultJobs } from '../jobs/definitions.ts';
+import { seedIfEmpty } from '../jobs/jobs.ts';
+import { LOCKS } from '../db/database.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+    scheduler: Scheduler;
+  }
+}
+
+export interface ServicesPluginOptions {
+  config: Config;
+  iam?: IamSource | undefined;
+  /** Start the cron schedules (serve without --no-worker). */
+  worker?: boolean | undefined;
+  /** Seed an empty database from the bundled dataset (POLICYWATCH_SEED_DATASET). */
+  seed?: boolean | undefined;
+}
+
+export default fp(async function services(app: FastifyInstance, opts: ServicesPluginOptions) {
+  const services = createServices({ config: opts.config, db: app.db, log: app.log, iam: opts.iam });
+  const scheduler = new Scheduler({ services, log: app.log.child({ component: 'scheduler' }), jobs: defaultJobs(opts.config) });
+  app.decorate('services', services);
+  app.decorate('scheduler', scheduler);
+
+  let seeding: Promise<unknown> | undefined;
+  app.addHook('onReady', async () => {
+    if (opts.seed ?? opts.config.seedDataset) {
+      // In the background: the API answers while the history loads.
+      const abort = new AbortController();
+      app.addHook('onClose', async () => abort.abort());
+      seeding = app.db.tryWithLock(LOCKS.seed, () => seedIfEmpty({ services, log: app.log.child({ component: 'seed' }), signal: abort.signal }))
+        .catch((err: unknown) => app.log.error({ err }, 'seeding from the bundled dataset failed'));
+    }
+    // The first poll waits for the seed, so it diffs against history instead of backfilling cold.
+    if (opts.worker) void Promise.resolve(seeding).then(() => scheduler.start());
+  });
+  app.addHook('onClose', async () => {
+    await scheduler.stop();
+    await seeding;
+  });
+}, { name: 'services', dependencies: ['database'] });

@@ -1,0 +1,165 @@
+// One IAM poll: list every AWS managed policy, fetch only what changed, store it.
+// A quiet poll costs the ListPolicies pages alone: a policy is looked at only when its default
+// version or update date differs from ours, when it is new, or when we hold backfilled versions
+// with unreliable create dates that IAM can correct.
+import type { Logger } from '../core/logger.ts';
+import type { IamPolicySummary, IamSource, IamVersionSummary } from '../core/iam.ts';
+import type { NewVersion, PolicyState, PolicyStore, PollError, PollRunRow, PollRunStore, PollStatus } from '../core/stores.ts';
+import type { JsonValue } from '../core/history.ts';
+import { documentHash, versionNumber } from '../core/canonical.ts';
+import { mapPool } from '../core/concurrency.ts';
+
+export interface PollHooks {
+  /** Called after a policy's versions were stored (change events are computed here). */
+  afterPolicyWrite?(policyId: number, versionsAdded: string[]): Promise<void>;
+  afterDeprecated?(policyIds: number[]): Promise<void>;
+}
+
+export interface IamPollResult {
+  run: PollRunRow;
+  policiesChanged: string[];
+  versionsAdded: number;
+  deprecated: string[];
+}
+
+const sameTime = (a: Date | null | undefined, b: Date | null | undefined) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
+
+export class IamPollService {
+  constructor(
+    private readonly deps: {
+      iam: IamSource;
+      policies: PolicyStore;
+      runs: PollRunStore;
+      log: Logger;
+      concurrency: number;
+      hooks?: PollHooks;
+      now?: () => Date;
+    },
+  ) {}
+
+  async poll(signal?: AbortSignal, onStart?: (run: PollRunRow) => void): Promise<IamPollResult> {
+    const { iam, policies, runs, log } = this.deps;
+    const now = this.deps.now ?? (() => new Date());
+    const run = await runs.start('iam');
+    onStart?.(run);
+    const callsAtStart = iam.apiCalls;
+    const errors: PollError[] = [];
+    const changed: string[] = [];
+    const deprecated: string[] = [];
+    let versionsAdded = 0;
+    let seen = 0;
+    let status: PollStatus = 'succeeded';
+    try {
+      const list = await iam.listPolicies(signal);
+      seen = list.length;
+      const states = new Map((await policies.loadStates()).map((s) => [s.name, s]));
+      const work = list.filter((p) => needsWork(p, states.get(p.policyName)));
+      const listed = new Set(list.map((p) => p.policyName));
+      log.debug({ listed: list.length, toFetch: work.length }, 'iam poll: list done');
+
+      await mapPool(work, this.deps.concurrency, async (summary) => {
+        try {
+          const r = await this.syncPolicy(summary, states.get(summary.policyName), errors, signal);
+          if (r.wrote) changed.push(summary.policyName);
+          versionsAdded += r.versionsAdded;
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          errors.push({ policy: summary.policyName, code: errCode(err), message: (err as Error).message });
+          log.warn({ err, policy: summary.policyName }, 'iam poll: policy failed, will retry next poll');
+        }
+      }, signal);
+
+      // A policy is deprecated when it left the list or turned non-attachable. Only judged on a
+      // complete list (listPolicies throws rather than returning a partial one).
+      const gone = [...states.values()].filter((s) => s.deprecatedAt === null && !listed.has(s.name));
+      const nonAttachable = list.filter((p) => !p.isAttachable).map((p) => states.get(p.policyName)).filter((s): s is PolicyState => !!s && s.deprecatedAt === null);
+      const toDeprecate = [...gone, ...nonAttachable];
+      if (toDeprecate.length > 0) {
+        await policies.markDeprecated(toDeprecate.map((s) => s.id), now());
+        deprecated.push(...toDeprecate.map((s) => s.name));
+        await this.deps.hooks?.afterDeprecated?.(toDeprecate.map((s) => s.id));
+        log.info({ policies: deprecated }, 'iam poll: policies deprecated');
+      }
+      if (errors.length > 0) status = 'partial';
+    } catch (err) {
+      status = 'failed';
+      errors.push({ code: errCode(err), message: (err as Error).message });
+      log.error({ err }, 'iam poll failed');
+    }
+    const finished = await runs.finish(run.id, {
+      status, apiCalls: iam.apiCalls - callsAtStart, policiesSeen: seen, policiesChanged: changed.length, versionsAdded, errors,
+    });
+    log.info({ run: finished.id, status, apiCalls: finished.apiCalls, versionsAdded, errors: errors.length }, 'iam poll finished');
+    return { run: finished, policiesChanged: changed, versionsAdded, deprecated };
+  }
+
+  private async syncPolicy(p: IamPolicySummary, state: PolicyState | undefined, errors: PollError[], signal?: AbortSignal) {
+    const { iam, policies } = this.deps;
+    const meta = {
+      name: p.policyName, arn: p.arn, path: p.path, awsPolicyId: p.policyId, description: p.description,
+      awsCreatedAt: p.createDate, awsUpdatedAt: p.updateDate, defaultVersionId: p.defaultVersionId, isAttachable: p.isAttachable,
+    };
+    const needVersions = !state || state.defaultVersionId !== p.defaultVersionId || !sameTime(state.awsUpdatedAt, p.updateDate)
+      || state.unreliableVersionIds.size > 0 || !state.versionIds.has(p.defaultVersionId);
+    if (!needVersions) {
+      // Metadata only (policy id, path, attachable): no IAM call needed.
+      const r = await policies.write({ meta, source: 'iam', versions: [], deprecatedAt: p.isAttachable ? null : undefined });
+      return { wrote: false, versionsAdded: r.versionsAdded.length };
+    }
+    const summaries: IamVersionSummary[] = await iam.listPolicyVersions(p.arn, signal);
+    const held = state?.versionIds ?? new Set<string>();
+    const versions: NewVersion[] = [];
+    let complete = true;
+    for (const v of summaries.filter((s) => !held.has(s.versionId))) {
+      try {
+        const doc = await iam.getPolicyVersion(p.arn, v.versionId, signal);
+        let parsed: JsonValue;
+        try {
+          parsed = JSON.parse(doc.documentText) as JsonValue;
+        } catch (e) {
+          throw Object.assign(new Error(`document is not valid JSON after URL-decoding: ${(e as Error).message}`), { code: 'INVALID_DOCUMENT' });
+        }
+        versions.push({
+          versionId: v.versionId, versionNumber: versionNumber(v.versionId), document: parsed, documentHash: documentHash(parsed),
+          awsCreatedAt: doc.createDate ?? v.createDate, createDateUnreliable: false,
+        });
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        complete = false;
+        errors.push({ policy: p.policyName, versionId: v.versionId, code: errCode(err), message: (err as Error).message });
+        this.deps.log.warn({ err, policy: p.policyName, versionId: v.versionId }, 'iam poll: version failed, will retry next poll');
+      }
+    }
+    const corrections = summaries
+      .filter((s) => held.has(s.versionId) && s.createDate)
+      .map((s) => ({ versionId: s.versionId, awsCreatedAt: s.createDate as Date }));
+    const r = await policies.write({
+      meta, source: 'iam', versions, complete,
+      defaultVersionId: summaries.some((s) => s.versionId === p.defaultVersionId) ? p.defaultVersionId : undefined,
+      createDateCorrections: corrections,
+      deprecatedAt: p.isAttachable ? null : undefined,
+    });
+    if (r.versionsAdded.length > 0 || r.created) await this.deps.hooks?.afterPolicyWrite?.(r.policyId, r.versionsAdded);
+    return { wrote: r.versionsAdded.length > 0 || r.created, versionsAdded: r.versionsAdded.length };
+  }
+}
+
+/** Whether a listed policy needs any work beyond what the list itself says. */
+function needsWork(p: IamPolicySummary, s: PolicyState | undefined): boolean {
+  if (!s) return true;
+  return s.defaultVersionId !== p.defaultVersionId
+    || !sameTime(s.awsUpdatedAt, p.updateDate)
+    || s.awsPolicyId !== p.policyId
+    || s.arn !== p.arn
+    || s.path !== p.path
+    || (s.deprecatedAt !== null) !== !p.isAttachable
+    || s.isAttachable !== p.isAttachable
+    || s.unreliableVersionIds.size > 0
+    || !s.versionIds.has(p.defaultVersionId)
+    || (p.description !== undefined && (p.description ?? null) !== s.description);
+}
+
+function errCode(err: unknown): string {
+  const e = err as { code?: unknown; name?: unknown };
+  return typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'ERROR';
+}

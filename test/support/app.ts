@@ -1,0 +1,21 @@
+import type { TestContext } from 'node:test';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config/env.ts';
+import type { IamSource } from '../../src/core/iam.ts';
+import { createTestDatabase, type Backend } from './db.ts';
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ POLICYWATCH_SEED_DATASET: 'off', LOG_LEVEL: 'silent' }), ...overrides };
+}
+
+/** The real app on a fresh database; torn down when the test (or suite) ends. */
+export async function build(t: Pick<TestContext, 'after'>, o: { backend?: Backend; iam?: IamSource; config?: Partial<Config> } = {}) {
+  const tdb = await createTestDatabase(o.backend ?? 'postgres');
+  const app = await buildApp({ config: testConfig(o.config), db: tdb.db, iam: o.iam, worker: false, seed: false, logger: false });
+  t.after(async () => {
+    await app.close();
+    await tdb.cleanup();
+  });
+  await app.ready();
+  return app;
+}

@@ -40,6 +40,8 @@ export async function buildApp(opts: AppOptions & { logger?: boolean | object })
     logger: opts.logger === undefined ? loggerOptions(opts.config) : opts.logger,
     // Policy documents can be large; nothing we accept is.
     bodyLimit: 1024 * 1024,
+    // Migrating a large database at start-up can take longer than Fastify's 10 s default.
+    pluginTimeout: 300_000,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   });
   // fp: the app's decorators (db, services, scheduler) are visible on the returned instance.

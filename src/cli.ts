@@ -1,6 +1,7 @@
 // policywatch command line. Every command validates the environment first and exits non-zero
 // with a message naming the bad variable.
 import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type Config } from './config/env.ts';
 
 const USAGE = `policywatch — track changes to AWS managed IAM policies
@@ -89,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
-async function withApp(config: Config, fn: (app: Awaited<ReturnType<typeof import('./app.ts')['buildApp']>>) => Promise<number>) {
+async function withApp(config: Config, fn: (app: FastifyInstance) => Promise<number>) {
   const { buildApp } = await import('./app.ts');
   // One-shot commands: quiet logs on stderr, no schedules, no seeding.
   const app = await buildApp({ config, worker: false, seed: false, logger: { level: config.logLevel === 'info' ? 'warn' : config.logLevel, stream: process.stderr } });

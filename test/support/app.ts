@@ -1,4 +1,3 @@
-import type { TestContext } from 'node:test';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/env.ts';
 import type { IamSource } from '../../src/core/iam.ts';
@@ -9,7 +8,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 /** The real app on a fresh database; torn down when the test (or suite) ends. */
-export async function build(t: Pick<TestContext, 'after'>, o: { backend?: Backend; iam?: IamSource; config?: Partial<Config> } = {}) {
+export async function build(t: { after(fn: () => Promise<void>): unknown }, o: { backend?: Backend; iam?: IamSource; config?: Partial<Config> } = {}) {
   const tdb = await createTestDatabase(o.backend ?? 'postgres');
   const app = await buildApp({ config: testConfig(o.config), db: tdb.db, iam: o.iam, worker: false, seed: false, logger: false });
   t.after(async () => {

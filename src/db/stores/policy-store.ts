@@ -51,7 +51,11 @@ export class PrismaPolicyStore implements PolicyStore {
   }
 
   async writeMany(ws: PolicyWrite[]): Promise<WriteResult[]> {
+    // Backfills go through a set-based path (a handful of statements per batch); IAM writes,
+    // which carry metadata and default moves, take the per-policy path.
+    const bulk = ws.every((w) => w.source !== 'iam' && !w.createDateCorrections?.length && w.defaultVersionId === undefined && w.deprecatedAt === undefined);
     return this.prisma.$transaction(async (tx) => {
+      if (bulk) return writeBackfill(tx, ws);
       const out: WriteResult[] = [];
       for (const w of ws) out.push(await writeOne(tx, w));
       return out;
@@ -199,4 +203,66 @@ async function writeOne(tx: Tx, w: PolicyWrite): Promise<WriteResult> {
     });
   }
   return { policyId: policy.id, created, versionsAdded };
+}
+
+/** Set-based write of backfilled policies: existing rows only get what they lack. */
+async function writeBackfill(tx: Tx, ws: PolicyWrite[]): Promise<WriteResult[]> {
+  const names = ws.map((w) => w.meta.name);
+  const existing = await tx.policy.findMany({ where: { name: { in: names } } });
+  const byName = new Map(existing.map((p) => [p.name, p]));
+  const fresh = ws.filter((w) => !byName.has(w.meta.name));
+  const created = new Set<string>();
+  if (fresh.length > 0) {
+    const rows = await tx.policy.createManyAndReturn({
+      data: fresh.map((w) => ({
+        name: w.meta.name, arn: w.meta.arn, path: w.meta.path, source: w.source,
+        awsCreatedAt: w.meta.awsCreatedAt ?? null, awsUpdatedAt: w.meta.awsUpdatedAt ?? null,
+        defaultVersionId: w.meta.defaultVersionId ?? null, isAttachable: w.meta.isAttachable ?? true,
+      })),
+      skipDuplicates: true,
+    });
+    for (const r of rows) {
+      byName.set(r.name, r);
+      created.add(r.name);
+    }
+    // Lost a race with a concurrent writer (skipDuplicates): read what it created.
+    const missing = fresh.filter((w) => !byName.has(w.meta.name)).map((w) => w.meta.name);
+    if (missing.length > 0) for (const r of await tx.policy.findMany({ where: { name: { in: missing } } })) byName.set(r.name, r);
+  }
+  for (const w of ws) {
+    const p = byName.get(w.meta.name);
+    if (!p || created.has(p.name)) continue;
+    const data: Prisma.PolicyUpdateInput = {};
+    if (!p.awsCreatedAt && w.meta.awsCreatedAt) data.awsCreatedAt = w.meta.awsCreatedAt;
+    if (!p.awsUpdatedAt && w.meta.awsUpdatedAt) data.awsUpdatedAt = w.meta.awsUpdatedAt;
+    if (!p.defaultVersionId && w.meta.defaultVersionId) data.defaultVersionId = w.meta.defaultVersionId;
+    if (Object.keys(data).length > 0) await tx.policy.update({ where: { id: p.id }, data });
+  }
+  const idOf = (w: PolicyWrite) => {
+    const p = byName.get(w.meta.name);
+    if (!p) throw new Error(`policy ${w.meta.name} vanished during import`);
+    return p.id;
+  };
+  const added = await tx.policyVersion.createManyAndReturn({
+    data: ws.flatMap((w) => w.versions.map((v) => ({
+      policyId: idOf(w), versionId: v.versionId, versionNumber: v.versionNumber,
+      document: v.document as Prisma.InputJsonValue, documentHash: v.documentHash,
+      awsCreatedAt: v.awsCreatedAt ?? null, createDateUnreliable: v.createDateUnreliable, source: w.source,
+    }))),
+    skipDuplicates: true,
+    select: { policyId: true, versionId: true },
+  });
+  const ids = ws.map(idOf);
+  // A backfill names the default only where nothing is flagged default yet (IAM's word wins).
+  await tx.$executeRaw`
+    UPDATE policy_versions v SET is_default = true, observed_default_at = now()
+    FROM policies p
+    WHERE v.policy_id = p.id AND p.id = ANY(${ids}) AND v.version_id = p.default_version_id
+      AND NOT EXISTS (SELECT 1 FROM policy_versions d WHERE d.policy_id = p.id AND d.is_default)`;
+  const addedBy = new Map<number, string[]>();
+  for (const a of added) addedBy.set(a.policyId, [...(addedBy.get(a.policyId) ?? []), a.versionId]);
+  return ws.map((w) => {
+    const id = idOf(w);
+    return { policyId: id, created: created.has(w.meta.name), versionsAdded: addedBy.get(id) ?? [] };
+  });
 }

@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# policywatch image. The app runs its TypeScript sources through tsx (bin/policywatch.mjs), so
+# there is no compile step: the build stage installs dependencies and generates the Prisma client
+# into src/db/generated, the runtime stage copies the result onto a clean base.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+ENV PRISMA_HIDE_UPDATE_MESSAGE=1
+# npm ci's postinstall runs scripts/prisma-generate.mjs, which needs the schema and the script.
+COPY package.json package-lock.json ./
+COPY prisma/ prisma/
+COPY scripts/ scripts/
+RUN npm ci --no-audit --no-fund
+COPY bin/ bin/
+COPY src/ src/
+# Generate again after src/ is in place so the image never depends on postinstall having run
+# (src/db/generated is excluded from the build context by .dockerignore).
+RUN npm run generate
+# tsx, prisma and the client are runtime dependencies; this drops typescript, eslint, @types.
+RUN npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS runtime
+WORKDIR /app
+ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 POLICYWATCH_DATA_DIR=/data
+# Application files stay root-owned: the service user can read but not modify its own code.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/bin ./bin
+COPY --from=build /app/src ./src
+COPY --from=build /app/prisma ./prisma
+# The embedded database (PGlite, used when DATABASE_URL is unset) lives here.
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+USER node
+EXPOSE 3000
+# Slim images have no curl; node's fetch does the probe.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "bin/policywatch.mjs", "serve"]

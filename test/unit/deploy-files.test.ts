@@ -1,0 +1,219 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { execForm, parseCopy, parseDockerfile, parseEnv, type DockerStage } from '../support/dockerfile.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
+
+// Every environment variable policywatch reads (AWS_* belong to the AWS SDK).
+const DOCUMENTED_ENV = new Set([
+  'DATABASE_URL',
+  'HOST',
+  'PORT',
+  'LOG_LEVEL',
+  'POLICYWATCH_DATA_DIR',
+  'POLICYWATCH_POLL_CRON',
+  'POLICYWATCH_SEED_DATASET',
+  'POLICYWATCH_IAM_CONCURRENCY',
+  'POLICYWATCH_RSS_FEEDS',
+  'POLICYWATCH_RSS_CRON',
+]);
+const isDocumentedEnv = (name: string) => DOCUMENTED_ENV.has(name) || /^AWS_[A-Z0-9_]+$/.test(name);
+
+const stages = parseDockerfile(read('Dockerfile'));
+const final = stages.at(-1) as DockerStage;
+const of = (stage: DockerStage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
+const finalEnv = Object.assign({}, ...of(final, 'ENV').map(parseEnv)) as Record<string, string>;
+const dockerignore = read('.dockerignore')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+
+describe('Dockerfile parser (test support)', () => {
+  test('joins continuations, skips comments, reads stages, COPY flags and ENV pairs', () => {
+    const s = parseDockerfile('# syntax=docker/dockerfile:1\nARG V=20\nFROM node:${V} AS a\nRUN echo 1 \\\n  # inner comment\n  && echo 2\nFROM scratch\nCOPY --from=a --chown=1:1 /x "/y z" /dest/\nENV A=1 B="two words"\n');
+    assert.deepEqual(s.map((x) => [x.image, x.name]), [['node:${V}', 'a'], ['scratch', undefined]]);
+    assert.equal(s[0]?.instructions[0]?.args, 'echo 1 && echo 2');
+    const copy = parseCopy(s[1]?.instructions[0] as never);
+    assert.deepEqual(copy, { from: 'a', flags: { from: 'a', chown: '1:1' }, sources: ['/x', '/y z'], dest: '/dest/' });
+    assert.deepEqual(parseEnv(s[1]?.instructions[1] as never), { A: '1', B: 'two words' });
+    assert.throws(() => parseDockerfile('RUN x\n'), /before FROM/);
+  });
+});
+
+describe('Dockerfile', () => {
+  test('is multi-stage on node:20-bookworm-slim', () => {
+    assert.ok(stages.length >= 2, 'at least two FROM stages');
+    assert.equal(final.image, 'node:20-bookworm-slim');
+    assert.ok(stages.slice(0, -1).some((s) => s.name), 'earlier stages are named for COPY --from');
+  });
+
+  test('the final stage runs as a non-root user', () => {
+    const user = of(final, 'USER').at(-1)?.args.trim();
+    assert.ok(user, 'USER set in the final stage');
+    assert.ok(!/^(root|0)(:|$)/.test(user), `USER ${user} is root`);
+    const userLine = of(final, 'USER').at(-1)?.line ?? 0;
+    assert.ok(final.instructions.filter((i) => i.line > userLine).every((i) => i.keyword !== 'USER'), 'nothing switches back');
+  });
+
+  test('environment, port and data volume', () => {
+    assert.deepEqual(
+      { NODE_ENV: finalEnv.NODE_ENV, PORT: finalEnv.PORT, HOST: finalEnv.HOST, POLICYWATCH_DATA_DIR: finalEnv.POLICYWATCH_DATA_DIR },
+      { NODE_ENV: 'production', PORT: '3000', HOST: '0.0.0.0', POLICYWATCH_DATA_DIR: '/data' },
+    );
+    for (const name of Object.keys(finalEnv)) assert.ok(isDocumentedEnv(name) || name === 'NODE_ENV', `undocumented ENV ${name}`);
+    const exposed = of(final, 'EXPOSE').flatMap((i) => i.args.split(/\s+/)).map((p) => p.replace(/\/tcp$/, ''));
+    assert.deepEqual(exposed, [finalEnv.PORT]);
+    const volumes = of(final, 'VOLUME').flatMap((i) => execForm(i.args) ?? i.args.split(/\s+/));
+    assert.ok(volumes.includes('/data'), 'declares /data as a volume');
+    const run = of(final, 'RUN').map((i) => i.args).join('\n');
+    assert.match(run, /chown[^\n]*node[^\n]*\/data/, '/data is owned by the node user');
+  });
+
+  test('HEALTHCHECK probes /healthz without curl', () => {
+    const hc = of(final, 'HEALTHCHECK');
+    assert.equal(hc.length, 1);
+    const args = hc[0]?.args ?? '';
+    assert.doesNotMatch(args, /^NONE\b/i);
+    const cmd = execForm(args.replace(/^(?:--\S+\s+)*CMD\s+/i, '')) ?? [];
+    assert.equal(cmd[0], 'node');
+    assert.ok(cmd.join(' ').includes('/healthz'));
+    assert.ok(cmd.join(' ').includes('fetch('));
+  });
+
+  test('CMD starts the API server', () => {
+    const cmd = of(final, 'CMD').at(-1);
+    assert.deepEqual(execForm(cmd?.args ?? ''), ['node', 'bin/policywatch.mjs', 'serve']);
+    assert.ok(existsSync(join(ROOT, 'bin/policywatch.mjs')));
+  });
+
+  test('the build stage installs, generates the Prisma client and prunes dev dependencies', () => {
+    const build = stages.find((s) => s.name === 'build');
+    assert.ok(build, 'a stage named build');
+    const steps = build.instructions.map((i) => `${i.keyword} ${i.args}`);
+    const idx = (re: RegExp) => steps.findIndex((s) => re.test(s));
+    const ci = idx(/^RUN npm ci\b/);
+    const generate = idx(/^RUN npm run generate\b/);
+    const prune = idx(/^RUN npm prune --omit=dev\b/);
+    assert.ok(ci >= 0 && generate > ci && prune > generate, 'npm ci, then generate, then prune');
+    // postinstall (npm ci) already runs scripts/prisma-generate.mjs, which reads the schema.
+    const copiedBefore = build.instructions
+      .slice(0, ci)
+      .filter((i) => i.keyword === 'COPY')
+      .map(parseCopy)
+      .filter((c) => c.from === undefined)
+      .flatMap((c) => c.sources.map((src) => src.replace(/\/$/, '')));
+    for (const needed of ['package.json', 'package-lock.json', 'prisma', 'scripts']) {
+      assert.ok(copiedBefore.includes(needed), `${needed} copied before npm ci`);
+    }
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; scripts: Record<string, string> };
+    // Pruning keeps only dependencies: the runtime needs tsx to run the TypeScript sources.
+    assert.ok(pkg.dependencies.tsx, 'tsx is a runtime dependency');
+    assert.ok(pkg.scripts.generate, 'package.json has a generate script');
+  });
+
+  test('every COPY source exists in the repo or comes from an earlier named stage', () => {
+    for (const stage of stages) {
+      const earlier = new Set(stages.slice(0, stage.index).map((s) => s.name));
+      for (const ins of of(stage, 'COPY').concat(of(stage, 'ADD'))) {
+        const copy = parseCopy(ins);
+        if (copy.from !== undefined) {
+          assert.ok(earlier.has(copy.from), `line ${ins.line}: --from=${copy.from} is not an earlier stage`);
+          continue;
+        }
+        for (const src of copy.sources) {
+          assert.ok(existsSync(join(ROOT, src)), `line ${ins.line}: ${src} does not exist in the repo`);
+          const top = src.replace(/\/$/, '');
+          assert.ok(!dockerignore.some((p) => p === top || p === `${top}/` || top.startsWith(`${p}/`)), `line ${ins.line}: ${src} is excluded by .dockerignore`);
+        }
+      }
+    }
+  });
+
+  test('the final stage copies the app from the build stage', () => {
+    const copied = of(final, 'COPY').map(parseCopy);
+    for (const path of ['node_modules', 'src', 'prisma', 'bin', 'package.json']) {
+      assert.ok(copied.some((c) => c.from === 'build' && c.sources.some((s) => s.replace(/\/$/, '').endsWith(`/app/${path}`))), `${path} copied from build`);
+    }
+  });
+});
+
+describe('.dockerignore', () => {
+  test('excludes local state, dependencies, generated code and secrets', () => {
+    for (const p of ['node_modules', 'data', '.git', 'src/db/generated', '.env']) assert.ok(dockerignore.includes(p), `${p} excluded`);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  type Service = {
+    image?: string;
+    build?: unknown;
+    command?: string[];
+    depends_on?: Record<string, { condition?: string }>;
+    environment?: string[] | Record<string, string | null>;
+    ports?: string[];
+    healthcheck?: { test?: string[]; disable?: boolean };
+    restart?: string;
+  };
+  const compose = parseYaml(read('docker-compose.yml')) as { services: Record<string, Service> };
+  const services = compose.services;
+  const env = (s: Service | undefined): Map<string, string | undefined> => {
+    const e = s?.environment ?? [];
+    if (Array.isArray(e)) {
+      return new Map(e.map((kv) => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : [kv, undefined])));
+    }
+    return new Map(Object.entries(e).map(([k, v]) => [k, v ?? undefined]));
+  };
+
+  test('has postgres and policywatch services', () => {
+    assert.ok(services.postgres);
+    assert.ok(services.policywatch);
+    assert.match(services.postgres.image ?? '', /^postgres:16(\b|$)/);
+    assert.ok(services.postgres.healthcheck?.test?.join(' ').includes('pg_isready'));
+    assert.equal(services.policywatch.build, '.');
+    assert.equal(services.policywatch.restart, 'unless-stopped');
+  });
+
+  test('policywatch waits for a healthy postgres and points DATABASE_URL at it', () => {
+    assert.equal(services.policywatch?.depends_on?.postgres?.condition, 'service_healthy');
+    const url = new URL(env(services.policywatch).get('DATABASE_URL') ?? '');
+    const pg = env(services.postgres);
+    assert.equal(url.protocol, 'postgres:');
+    assert.equal(url.hostname, 'postgres');
+    assert.equal(url.port, '5432');
+    assert.equal(url.username, pg.get('POSTGRES_USER'));
+    assert.equal(url.password, pg.get('POSTGRES_PASSWORD'));
+    assert.equal(url.pathname, `/${pg.get('POSTGRES_DB')}`);
+  });
+
+  test('publishes port 3000', () => {
+    assert.ok((services.policywatch?.ports ?? []).some((p) => /^(?:[\d.]+:)?3000:3000(?:\/tcp)?$/.test(String(p))));
+  });
+
+  test('passes AWS credentials through from the host without hard-coding them', () => {
+    const e = env(services.policywatch);
+    for (const name of ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+      assert.ok(e.has(name), `${name} passed through`);
+      const value = e.get(name);
+      assert.ok(value === undefined || /^\$\{[A-Z_]+(?::-[^}]*)?\}$/.test(value), `${name} must come from the host, not be written in the file`);
+    }
+  });
+
+  test('services only set documented environment variables', () => {
+    for (const name of ['policywatch', 'worker']) {
+      for (const key of env(services[name]).keys()) assert.ok(isDocumentedEnv(key), `${name}: undocumented env ${key}`);
+    }
+  });
+
+  test('worker replicas run the poller and skip the HTTP health probe', () => {
+    const worker = services.worker;
+    assert.ok(worker, 'worker service');
+    assert.deepEqual(worker.command, ['node', 'bin/policywatch.mjs', 'worker']);
+    assert.equal(worker.depends_on?.postgres?.condition, 'service_healthy');
+    assert.equal(worker.healthcheck?.disable, true);
+    assert.equal(worker.ports, undefined, 'workers do not publish ports');
+  });
+});

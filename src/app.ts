@@ -11,6 +11,7 @@ import services from './plugins/services.ts';
 import healthRoutes from './http/routes/health.ts';
 import policyRoutes from './http/routes/policies.ts';
 import pollRunRoutes from './http/routes/poll-runs.ts';
+import changeRoutes from './http/routes/changes.ts';
 
 export interface AppOptions {
   config: Config;
@@ -29,6 +30,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(async (api) => {
     await api.register(policyRoutes);
     await api.register(pollRunRoutes);
+    await api.register(changeRoutes);
   }, { prefix: '/api' });
 }
 

@@ -9,6 +9,9 @@ import { AwsIamSource } from './sources/iam/aws-iam-source.ts';
 import { IamPollService } from './services/iam-poll-service.ts';
 import { ImportService } from './services/import-service.ts';
 import { PolicyService } from './services/policy-service.ts';
+import { EventService } from './services/event-service.ts';
+import { ChangeService } from './services/change-service.ts';
+import { loadCatalog } from './diff/index.ts';
 
 export interface Services {
   config: Config;
@@ -18,6 +21,8 @@ export interface Services {
   policies: PolicyService;
   iamPoll: IamPollService;
   importer: ImportService;
+  events: EventService;
+  changes: ChangeService;
 }
 
 export interface ContainerOptions {
@@ -32,10 +37,13 @@ export function createServices(o: ContainerOptions): Services {
   const stores = createStores(o.db);
   const iam = o.iam ?? new AwsIamSource();
   const policies = new PolicyService({ policies: stores.policies, runs: stores.pollRuns });
+  const events = new EventService({ events: stores.events, catalog: loadCatalog, log: o.log.child({ component: 'events' }) });
+  const policiesChanged = (ids: number[], signal?: AbortSignal) => events.policiesChanged(ids, signal);
   const iamPoll = new IamPollService({
     iam, policies: stores.policies, runs: stores.pollRuns, log: o.log.child({ component: 'iam-poll' }),
-    concurrency: o.config.iamConcurrency,
+    concurrency: o.config.iamConcurrency, hooks: { policiesChanged },
   });
-  const importer = new ImportService({ policies: stores.policies, log: o.log.child({ component: 'import' }) });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer };
+  const importer = new ImportService({ policies: stores.policies, log: o.log.child({ component: 'import' }), policiesChanged });
+  const changes = new ChangeService({ events: stores.events, policies: stores.policies, catalog: loadCatalog });
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes };
 }

@@ -1,18 +1,8 @@
-// Canonical form of a policy document: JSON with object keys sorted, no whitespace, array order
-// kept. Its SHA-256 identifies a document regardless of how AWS or a tracker formatted it.
-import { createHash } from 'node:crypto';
-
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-}
-
-export function documentHash(doc: unknown): string {
-  return createHash('sha256').update(canonicalJson(doc)).digest('hex');
-}
+// Canonical form of a policy document (JSON, sorted keys, no whitespace, array order kept) and
+// version-id arithmetic.
+// The diff engine owns the canonical form (it must match what it compares); re-exported here
+// for storage code that only needs the hash.
+export { canonicalJson, documentHash } from '../diff/canonical.ts';
 
 export class InvalidVersionIdError extends Error {
   readonly code = 'INVALID_VERSION_ID';

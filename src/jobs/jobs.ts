@@ -11,6 +11,8 @@ export interface JobHelpers {
 }
 
 export async function pollIam(h: JobHelpers, onStart?: Parameters<Services['iamPoll']['poll']>[1]) {
+  // Events a crashed run stored versions for but never computed are filled in first.
+  await h.services.events.reconcile(h.signal);
   return h.services.iamPoll.poll(h.signal, onStart);
 }
 

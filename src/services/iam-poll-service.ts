@@ -10,9 +10,8 @@ import { documentHash, versionNumber } from '../core/canonical.ts';
 import { mapPool } from '../core/concurrency.ts';
 
 export interface PollHooks {
-  /** Called after a policy's versions were stored (change events are computed here). */
-  afterPolicyWrite?(policyId: number, versionsAdded: string[]): Promise<void>;
-  afterDeprecated?(policyIds: number[]): Promise<void>;
+  /** Called once per poll with every policy that got versions or a deprecation (change events). */
+  policiesChanged?(policyIds: number[], signal?: AbortSignal): Promise<unknown>;
 }
 
 export interface IamPollResult {
@@ -45,6 +44,7 @@ export class IamPollService {
     const callsAtStart = iam.apiCalls;
     const errors: PollError[] = [];
     const changed: string[] = [];
+    const changedIds: number[] = [];
     const deprecated: string[] = [];
     let versionsAdded = 0;
     let seen = 0;
@@ -60,7 +60,10 @@ export class IamPollService {
       await mapPool(work, this.deps.concurrency, async (summary) => {
         try {
           const r = await this.syncPolicy(summary, states.get(summary.policyName), errors, signal);
-          if (r.wrote) changed.push(summary.policyName);
+          if (r.wrote) {
+            changed.push(summary.policyName);
+            changedIds.push(r.policyId);
+          }
           versionsAdded += r.versionsAdded;
         } catch (err) {
           if (signal?.aborted) throw err;
@@ -77,8 +80,18 @@ export class IamPollService {
       if (toDeprecate.length > 0) {
         await policies.markDeprecated(toDeprecate.map((s) => s.id), now());
         deprecated.push(...toDeprecate.map((s) => s.name));
-        await this.deps.hooks?.afterDeprecated?.(toDeprecate.map((s) => s.id));
+        changedIds.push(...toDeprecate.map((s) => s.id));
         log.info({ policies: deprecated }, 'iam poll: policies deprecated');
+      }
+      if (changedIds.length > 0 && this.deps.hooks?.policiesChanged) {
+        try {
+          await this.deps.hooks.policiesChanged(changedIds, signal);
+        } catch (err) {
+          // Versions are stored; the next poll's reconcile computes the missing events.
+          if (signal?.aborted) throw err;
+          errors.push({ code: 'EVENTS_FAILED', message: (err as Error).message });
+          log.error({ err }, 'iam poll: computing change events failed');
+        }
       }
       if (errors.length > 0) status = 'partial';
     } catch (err) {
@@ -104,7 +117,8 @@ export class IamPollService {
     if (!needVersions) {
       // Metadata only (policy id, path, attachable): no IAM call needed.
       const r = await policies.write({ meta, source: 'iam', versions: [], deprecatedAt: p.isAttachable ? null : undefined });
-      return { wrote: false, versionsAdded: r.versionsAdded.length };
+      // Un-deprecation drops the deprecation event, so it counts as a change.
+      return { wrote: state?.deprecatedAt !== null && p.isAttachable, versionsAdded: r.versionsAdded.length, policyId: r.policyId };
     }
     const summaries: IamVersionSummary[] = await iam.listPolicyVersions(p.arn, signal);
     const held = state?.versionIds ?? new Set<string>();
@@ -139,8 +153,8 @@ export class IamPollService {
       createDateCorrections: corrections,
       deprecatedAt: p.isAttachable ? null : undefined,
     });
-    if (r.versionsAdded.length > 0 || r.created) await this.deps.hooks?.afterPolicyWrite?.(r.policyId, r.versionsAdded);
-    return { wrote: r.versionsAdded.length > 0 || r.created, versionsAdded: r.versionsAdded.length };
+    const undeprecated = state !== undefined && state.deprecatedAt !== null && p.isAttachable;
+    return { wrote: r.versionsAdded.length > 0 || r.created || undeprecated, versionsAdded: r.versionsAdded.length, policyId: r.policyId };
   }
 }
 

@@ -2,7 +2,7 @@
 // write path as the IAM poll, in batches so a full dataset import stays within seconds.
 import type { Logger } from '../core/logger.ts';
 import type { ImportedPolicy } from '../core/history.ts';
-import type { PolicyStore, PolicyWrite, WriteResult } from '../core/stores.ts';
+import type { PolicyStore, PolicyWrite } from '../core/stores.ts';
 import { documentHash, versionNumber } from '../core/canonical.ts';
 import { markUnreliableDates } from '../sources/import/versions.ts';
 
@@ -21,8 +21,8 @@ export class ImportService {
       policies: PolicyStore;
       log: Logger;
       batchSize?: number;
-      /** Change events for the stored versions (issue: computed at ingest, import alike). */
-      afterBatch?: (results: WriteResult[]) => Promise<void>;
+      /** Change events for every policy that got versions (computed at ingest, import alike). */
+      policiesChanged?: (policyIds: number[], signal?: AbortSignal) => Promise<unknown>;
     },
   ) {}
 
@@ -32,6 +32,7 @@ export class ImportService {
     const batchSize = this.deps.batchSize ?? 200;
     const summary: ImportSummary = { source, policiesRead: 0, policiesCreated: 0, versionsRead: 0, versionsAdded: 0, unreliableDates: 0 };
     let batch: PolicyWrite[] = [];
+    const touched: number[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
       const results = await this.deps.policies.writeMany(batch);
@@ -39,8 +40,8 @@ export class ImportService {
       for (const r of results) {
         summary.versionsAdded += r.versionsAdded.length;
         if (r.created) summary.policiesCreated++;
+        if (r.versionsAdded.length > 0) touched.push(r.policyId);
       }
-      await this.deps.afterBatch?.(results);
     };
     for await (const p of policies) {
       signal?.throwIfAborted();
@@ -64,6 +65,7 @@ export class ImportService {
       if (batch.length >= batchSize) await flush();
     }
     await flush();
+    await this.deps.policiesChanged?.(touched, signal);
     this.deps.log.info(summary, 'import finished');
     return summary;
   }

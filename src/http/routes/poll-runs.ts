@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import type { PollRunRow } from '../../core/stores.ts';
+import { pollIam } from '../../jobs/jobs.ts';
 
 export default async function pollRunRoutes(app: FastifyInstance) {
   app.get<{ Querystring: { source?: string; limit: number; cursor?: string } }>(
@@ -36,7 +37,7 @@ export default async function pollRunRoutes(app: FastifyInstance) {
     async (req, reply) => {
       let started!: (r: PollRunRow) => void;
       const startedP = new Promise<PollRunRow>((r) => (started = r));
-      const run = app.scheduler.runNow('iam', (h) => h.services.iamPoll.poll(h.signal, started));
+      const run = app.scheduler.runNow('iam', (h) => pollIam(h, started));
       const first = await Promise.race([startedP.then((r) => ({ r })), run.then((x) => ({ x }))]);
       if ('r' in first) {
         run.catch((err: unknown) => req.log.error({ err }, 'manual poll failed'));

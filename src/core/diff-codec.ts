@@ -1,0 +1,85 @@
+// Compact storage form of a diff. A wildcard or NotAction statement can put thousands of
+// actions in one event, each naming the same grant and pattern lists; stored naively one event
+// can pass Postgres' 256 MB jsonb limit. Packing keeps each distinct list once and entries point
+// at it; unpacking restores the API shape exactly.
+import type { JsonValue } from './history.ts';
+
+interface Entry { action: string; service: string; accessLevel: string; flags: string[]; via: string[]; grants: unknown[] }
+interface Scope { action: string; service: string; accessLevel: string; flags: string[]; before: unknown[]; after: unknown[]; direction?: string }
+export interface DiffBody {
+  effective: { added: Entry[]; removed: Entry[]; scopeChanged: Scope[] };
+  deny: { added: Entry[]; removed: Entry[]; scopeChanged: Scope[] };
+  literal: { added: string[]; removed: string[] };
+  problems?: string[];
+}
+
+type PackedEntry = [string, string, string, string[], number, number];
+type PackedScope = [string, string, string, string[], number, number, string | null];
+
+export interface PackedDiff {
+  v: 1;
+  lists: unknown[][];
+  effective: { added: PackedEntry[]; removed: PackedEntry[]; scopeChanged: PackedScope[] };
+  deny: { added: PackedEntry[]; removed: PackedEntry[]; scopeChanged: PackedScope[] };
+  literal: { added: string[]; removed: string[] };
+  problems?: string[];
+}
+
+export function packDiff(d: DiffBody): PackedDiff {
+  const lists: unknown[][] = [];
+  const byRef = new Map<unknown[], number>();
+  const byKey = new Map<string, number>();
+  const ref = (list: unknown[]): number => {
+    const hit = byRef.get(list);
+    if (hit !== undefined) return hit;
+    const key = JSON.stringify(list);
+    let i = byKey.get(key);
+    if (i === undefined) {
+      i = lists.push(list) - 1;
+      byKey.set(key, i);
+    }
+    byRef.set(list, i);
+    return i;
+  };
+  const entries = (es: Entry[]): PackedEntry[] => es.map((e) => [e.action, e.service, e.accessLevel, e.flags, ref(e.via), ref(e.grants)]);
+  const scopes = (ss: Scope[]): PackedScope[] => ss.map((s) => [s.action, s.service, s.accessLevel, s.flags, ref(s.before), ref(s.after), s.direction ?? null]);
+  return {
+    v: 1,
+    lists,
+    effective: { added: entries(d.effective.added), removed: entries(d.effective.removed), scopeChanged: scopes(d.effective.scopeChanged) },
+    deny: { added: entries(d.deny.added), removed: entries(d.deny.removed), scopeChanged: scopes(d.deny.scopeChanged) },
+    literal: d.literal,
+    ...(d.problems ? { problems: d.problems } : {}),
+  };
+}
+
+export class DiffCodecError extends Error {
+  readonly code = 'DIFF_CODEC';
+}
+
+export function unpackDiff(raw: JsonValue, opts: { maxEntries?: number } = {}): DiffBody & { truncated?: Record<string, number> } {
+  const p = raw as unknown as PackedDiff;
+  if (!p || typeof p !== 'object' || p.v !== 1 || !Array.isArray(p.lists)) throw new DiffCodecError('stored diff is not in packed form v1');
+  const list = (i: number) => p.lists[i] ?? [];
+  const max = opts.maxEntries ?? Infinity;
+  const truncated: Record<string, number> = {};
+  const cut = <T>(name: string, xs: T[]): T[] => {
+    if (xs.length <= max) return xs;
+    truncated[name] = xs.length;
+    return xs.slice(0, max);
+  };
+  const entries = (name: string, es: PackedEntry[]): Entry[] =>
+    cut(name, es).map(([action, service, accessLevel, flags, via, grants]) => ({ action, service, accessLevel, flags, via: list(via) as string[], grants: list(grants) }));
+  const scopes = (name: string, ss: PackedScope[]): Scope[] =>
+    cut(name, ss).map(([action, service, accessLevel, flags, before, after, direction]) => ({
+      action, service, accessLevel, flags, before: list(before), after: list(after), ...(direction ? { direction } : {}),
+    }));
+  const out: DiffBody & { truncated?: Record<string, number> } = {
+    effective: { added: entries('effective.added', p.effective.added), removed: entries('effective.removed', p.effective.removed), scopeChanged: scopes('effective.scopeChanged', p.effective.scopeChanged) },
+    deny: { added: entries('deny.added', p.deny.added), removed: entries('deny.removed', p.deny.removed), scopeChanged: scopes('deny.scopeChanged', p.deny.scopeChanged) },
+    literal: p.literal,
+    ...(p.problems ? { problems: p.problems } : {}),
+  };
+  if (Object.keys(truncated).length > 0) out.truncated = truncated;
+  return out;
+}

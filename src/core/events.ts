@@ -1,0 +1,109 @@
+// Change events: what the diff engine says about each stored version, in the shape the API,
+// the feeds and (later) the alert outbox consume. Pure types and the store interface.
+import type { JsonValue } from './history.ts';
+
+export type EventKind = 'created' | 'metadata_only' | 'cosmetic' | 'permissions_changed' | 'deprecated';
+export const EVENT_KINDS: readonly EventKind[] = ['created', 'metadata_only', 'cosmetic', 'permissions_changed', 'deprecated'];
+/** What the change feed shows unless asked for kind=all. */
+export const DEFAULT_FEED_KINDS: readonly EventKind[] = ['created', 'permissions_changed', 'deprecated'];
+
+export type ActionChangeKind = 'added' | 'removed' | 'scope_changed' | 'deny_added' | 'deny_removed' | 'deny_scope_changed';
+
+export interface ActionChangeRecord {
+  action: string;
+  actionKey: string;
+  service: string;
+  accessLevel: string;
+  change: ActionChangeKind;
+  flags: string[];
+}
+
+export interface EventRecord {
+  id: string;
+  policyId: number;
+  kind: EventKind;
+  fromVersionId: string | null;
+  toVersionId: string | null;
+  fromVersionNumber: number | null;
+  toVersionNumber: number | null;
+  occurredAt: Date;
+  occurredAtUnreliable: boolean;
+  source: string;
+  broadened: boolean;
+  narrowed: boolean;
+  catalogVersion: string | null;
+  diff: JsonValue;
+  flags: string[];
+  fingerprint: string;
+  actions: ActionChangeRecord[];
+}
+
+export interface StoredEvent extends Omit<EventRecord, 'actions' | 'fingerprint' | 'policyId'> {
+  policy: { name: string; arn: string };
+  detectedAt: Date;
+  updatedAt: Date;
+}
+
+export interface VersionDoc {
+  versionId: string;
+  versionNumber: number;
+  document: JsonValue;
+  documentHash: string;
+  awsCreatedAt: Date | null;
+  createDateUnreliable: boolean;
+  observedAt: Date;
+  source: string;
+}
+
+export interface PolicyHistory {
+  policy: { id: number; name: string; arn: string; deprecatedAt: Date | null };
+  versions: VersionDoc[];
+}
+
+export interface FirstSeenRow {
+  actionKey: string;
+  service: string;
+  firstSeenAt: Date;
+  policyId: number;
+  versionId: string;
+}
+
+export interface ChangeFilter {
+  policyIds?: number[] | undefined;
+  /** SQL LIKE pattern on the policy name (from a glob). */
+  policyLike?: string | undefined;
+  service?: string | undefined;
+  actionKey?: string | undefined;
+  accessLevel?: string | undefined;
+  flag?: string | undefined;
+  kinds?: readonly EventKind[] | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  /** Keyset cursor: events strictly older than (occurredAt, id). */
+  before?: { occurredAt: Date; id: string } | undefined;
+  limit: number;
+}
+
+export interface EventStore {
+  policyHistory(policyId: number): Promise<PolicyHistory | null>;
+  policyHistories(policyIds: number[]): Promise<PolicyHistory[]>;
+  policyIdsByName(names: string[]): Promise<Map<string, number>>;
+  allPolicyIds(): Promise<number[]>;
+  /** Policies whose stored versions or deprecation lack an event (a crash between write and events). */
+  policiesMissingEvents(): Promise<number[]>;
+  loadFirstSeen(): Promise<FirstSeenRow[]>;
+  /** Keeps, per action, the earliest date (upsert with LEAST). */
+  recordFirstSeen(rows: FirstSeenRow[]): Promise<void>;
+  /**
+   * Makes the stored events of these policies equal to `events` in one transaction: rows whose
+   * fingerprint is unchanged are left alone, others rewritten, events no longer computed deleted.
+   */
+  syncEvents(policyIds: number[], events: EventRecord[]): Promise<{ written: number; deleted: number }>;
+  listChanges(f: ChangeFilter): Promise<StoredEvent[]>;
+  getChange(id: string): Promise<StoredEvent | null>;
+  /** Each non-deprecated policy's current version (flagged default, else the newest). */
+  currentVersions(): Promise<{ name: string; arn: string; versionId: string; documentHash: string }[]>;
+  documentsByHash(hashes: string[]): Promise<Map<string, JsonValue>>;
+  /** Events that added or removed an action (allow or deny side), newest first. */
+  eventsForAction(actionKey: string, limit: number): Promise<(StoredEvent & { change: ActionChangeKind })[]>;
+}

@@ -1,0 +1,184 @@
+// Prisma implementation of EventStore.
+import type {
+  ActionChangeKind, ChangeFilter, EventRecord, EventStore, FirstSeenRow, PolicyHistory, StoredEvent,
+} from '../../core/events.ts';
+import type { JsonValue } from '../../core/history.ts';
+import type { PrismaClient, Prisma } from '../generated/client.ts';
+
+const eventSelect = {
+  id: true, kind: true, fromVersionId: true, toVersionId: true, fromVersionNumber: true, toVersionNumber: true,
+  occurredAt: true, occurredAtUnreliable: true, detectedAt: true, updatedAt: true, source: true, broadened: true,
+  narrowed: true, catalogVersion: true, diff: true, flags: true,
+  policy: { select: { name: true, arn: true } },
+} as const;
+
+type Row = Prisma.ChangeEventGetPayload<{ select: typeof eventSelect }>;
+
+const toStored = (r: Row): StoredEvent => ({ ...r, kind: r.kind as StoredEvent['kind'], diff: r.diff as JsonValue });
+
+export class PrismaEventStore implements EventStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async policyHistory(policyId: number): Promise<PolicyHistory | null> {
+    return (await this.policyHistories([policyId]))[0] ?? null;
+  }
+
+  async policyHistories(policyIds: number[]): Promise<PolicyHistory[]> {
+    const rows = await this.prisma.policy.findMany({
+      where: { id: { in: policyIds } },
+      orderBy: { id: 'asc' },
+      select: {
+        id: true, name: true, arn: true, deprecatedAt: true,
+        versions: {
+          orderBy: { versionNumber: 'asc' },
+          select: {
+            versionId: true, versionNumber: true, document: true, documentHash: true, awsCreatedAt: true,
+            createDateUnreliable: true, observedAt: true, source: true,
+          },
+        },
+      },
+    });
+    return rows.map(({ versions, ...policy }) => ({ policy, versions: versions.map((v) => ({ ...v, document: v.document as JsonValue })) }));
+  }
+
+  async policyIdsByName(names: string[]) {
+    const rows = await this.prisma.policy.findMany({ where: { name: { in: names } }, select: { id: true, name: true } });
+    return new Map(rows.map((r) => [r.name, r.id]));
+  }
+
+  async allPolicyIds() {
+    return (await this.prisma.policy.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((r) => r.id);
+  }
+
+  async policiesMissingEvents(): Promise<number[]> {
+    const rows = await this.prisma.$queryRaw<{ policy_id: number }[]>`
+      SELECT v.policy_id FROM policy_versions v
+      LEFT JOIN change_events e ON e.policy_id = v.policy_id AND e.to_version_number = v.version_number AND e.kind <> 'deprecated'
+      WHERE e.id IS NULL
+      UNION
+      SELECT p.id FROM policies p
+      WHERE p.deprecated_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM change_events e WHERE e.policy_id = p.id AND e.kind = 'deprecated')`;
+    return rows.map((r) => Number(r.policy_id)).sort((a, b) => a - b);
+  }
+
+  async loadFirstSeen(): Promise<FirstSeenRow[]> {
+    return this.prisma.actionFirstSeen.findMany();
+  }
+
+  async recordFirstSeen(input: FirstSeenRow[]): Promise<void> {
+    // One row per action (earliest wins) so a single upsert never touches a row twice.
+    const best = new Map<string, FirstSeenRow>();
+    for (const r of input) {
+      const prev = best.get(r.actionKey);
+      if (!prev || r.firstSeenAt < prev.firstSeenAt) best.set(r.actionKey, r);
+    }
+    const rows = [...best.values()];
+    // Set-based LEAST upsert in chunks (parameter count stays bounded).
+    for (let i = 0; i < rows.length; i += 5000) {
+      const chunk = rows.slice(i, i + 5000);
+      await this.prisma.$executeRaw`
+        INSERT INTO action_first_seen (action_key, service, first_seen_at, policy_id, version_id)
+        SELECT * FROM unnest(${chunk.map((r) => r.actionKey)}::text[], ${chunk.map((r) => r.service)}::text[],
+                             ${chunk.map((r) => r.firstSeenAt)}::timestamptz[], ${chunk.map((r) => r.policyId)}::int[],
+                             ${chunk.map((r) => r.versionId)}::text[])
+        ON CONFLICT (action_key) DO UPDATE
+          SET first_seen_at = EXCLUDED.first_seen_at, policy_id = EXCLUDED.policy_id, version_id = EXCLUDED.version_id
+          WHERE EXCLUDED.first_seen_at < action_first_seen.first_seen_at`;
+    }
+  }
+
+  async syncEvents(policyIds: number[], events: EventRecord[]) {
+    return this.prisma.$transaction(async (tx) => {
+      const existing = await tx.changeEvent.findMany({ where: { policyId: { in: policyIds } }, select: { id: true, fingerprint: true } });
+      const have = new Map(existing.map((e) => [e.id, e.fingerprint]));
+      const keep = new Set(events.map((e) => e.id));
+      const changed = events.filter((e) => have.get(e.id) !== e.fingerprint);
+      // Stale and changed rows go (their action rows cascade); changed ones are inserted anew.
+      const drop = [...existing.filter((e) => !keep.has(e.id)).map((e) => e.id), ...changed.filter((e) => have.has(e.id)).map((e) => e.id)];
+      for (let i = 0; i < drop.length; i += 5000) await tx.changeEvent.deleteMany({ where: { id: { in: drop.slice(i, i + 5000) } } });
+      for (let i = 0; i < changed.length; i += 200) {
+        await tx.changeEvent.createMany({
+          data: changed.slice(i, i + 200).map(({ actions: _a, ...e }) => ({ ...e, diff: e.diff as Prisma.InputJsonValue })),
+        });
+      }
+      const rows = changed.flatMap((e) => e.actions.map((a) => ({ ...a, eventId: e.id })));
+      // Set-based insert: a wildcard policy's creation alone is ~20,000 action rows.
+      for (let i = 0; i < rows.length; i += 20_000) {
+        const c = rows.slice(i, i + 20_000);
+        await tx.$executeRaw`
+          INSERT INTO action_changes (event_id, action, action_key, service, access_level, change, flags)
+          SELECT e, a, k, s, l, c, string_to_array(NULLIF(f, ''), ',')
+          FROM unnest(${c.map((r) => r.eventId)}::text[], ${c.map((r) => r.action)}::text[], ${c.map((r) => r.actionKey)}::text[],
+                      ${c.map((r) => r.service)}::text[], ${c.map((r) => r.accessLevel)}::text[], ${c.map((r) => r.change)}::text[],
+                      ${c.map((r) => r.flags.join(','))}::text[]) AS t(e, a, k, s, l, c, f)`;
+      }
+      return { written: changed.length, deleted: drop.length - changed.filter((e) => have.has(e.id)).length };
+    }, { timeout: 300_000, maxWait: 60_000 });
+  }
+
+  async listChanges(f: ChangeFilter): Promise<StoredEvent[]> {
+    const and: Prisma.ChangeEventWhereInput[] = [];
+    if (f.policyIds) and.push({ policyId: { in: f.policyIds } });
+    if (f.policyLike) {
+      const ids = await this.prisma.$queryRaw<{ id: number }[]>`SELECT id FROM policies WHERE name LIKE ${f.policyLike} ESCAPE '\\'`;
+      and.push({ policyId: { in: ids.map((r) => r.id) } });
+    }
+    if (f.kinds) and.push({ kind: { in: [...f.kinds] } });
+    if (f.since) and.push({ occurredAt: { gte: f.since } });
+    if (f.until) and.push({ occurredAt: { lt: f.until } });
+    if (f.flag) and.push({ flags: { has: f.flag } });
+    const action: Prisma.ActionChangeWhereInput = {};
+    if (f.service) action.service = f.service;
+    if (f.actionKey) action.actionKey = f.actionKey;
+    if (f.accessLevel) action.accessLevel = f.accessLevel;
+    if (f.flag && (f.service || f.actionKey || f.accessLevel)) action.flags = { has: f.flag };
+    if (Object.keys(action).length > 0) and.push({ actions: { some: action } });
+    if (f.before) {
+      and.push({ OR: [{ occurredAt: { lt: f.before.occurredAt } }, { occurredAt: f.before.occurredAt, id: { lt: f.before.id } }] });
+    }
+    const rows = await this.prisma.changeEvent.findMany({
+      where: { AND: and },
+      orderBy: [{ occurredAt: 'desc' }, { id: 'desc' }],
+      take: f.limit,
+      select: eventSelect,
+    });
+    return rows.map(toStored);
+  }
+
+  async getChange(id: string) {
+    const r = await this.prisma.changeEvent.findUnique({ where: { id }, select: eventSelect });
+    return r ? toStored(r) : null;
+  }
+
+  async currentVersions() {
+    return this.prisma.$queryRaw<{ name: string; arn: string; versionId: string; documentHash: string }[]>`
+      SELECT DISTINCT ON (p.id) p.name, p.arn, v.version_id AS "versionId", v.document_hash AS "documentHash"
+      FROM policies p JOIN policy_versions v ON v.policy_id = p.id
+      WHERE p.deprecated_at IS NULL
+      ORDER BY p.id, v.is_default DESC, v.version_number DESC`;
+  }
+
+  async documentsByHash(hashes: string[]) {
+    const out = new Map<string, JsonValue>();
+    for (let i = 0; i < hashes.length; i += 500) {
+      const rows = await this.prisma.policyVersion.findMany({
+        where: { documentHash: { in: hashes.slice(i, i + 500) } },
+        distinct: ['documentHash'],
+        select: { documentHash: true, document: true },
+      });
+      for (const r of rows) out.set(r.documentHash, r.document as JsonValue);
+    }
+    return out;
+  }
+
+  async eventsForAction(actionKey: string, limit: number) {
+    const rows = await this.prisma.actionChange.findMany({
+      where: { actionKey, change: { in: ['added', 'removed', 'deny_added', 'deny_removed'] } },
+      select: { change: true, event: { select: eventSelect } },
+      orderBy: [{ event: { occurredAt: 'desc' } }, { eventId: 'desc' }],
+      take: limit,
+    });
+    return rows.map((r) => ({ ...toStored(r.event), change: r.change as ActionChangeKind }));
+  }
+}

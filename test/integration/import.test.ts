@@ -31,6 +31,13 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       assert.ok(ro.versions.every((v) => v.source === s.source), 'every version marked as imported');
       assert.deepEqual(ro.versions.filter((v) => v.isDefault).map((v) => v.versionId), ['v188']);
       assert.ok(s.unreliableDates > 0, 'dataset dates that go backwards are flagged');
+      // Every version yields exactly one event: created for each policy's first, a verdict for each consecutive pair.
+      const kinds = await app.db.prisma.changeEvent.groupBy({ by: ['kind'], _count: { _all: true } });
+      const count = Object.fromEntries(kinds.map((k) => [k.kind, k._count._all]));
+      assert.equal(count.created, 1594);
+      assert.equal((count.metadata_only ?? 0) + (count.cosmetic ?? 0) + (count.permissions_changed ?? 0), 6194 - 1594);
+      assert.equal(count.deprecated, undefined);
+      assert.equal(await app.db.prisma.changeEvent.count({ where: { source: { not: s.source } } }), 0, 'events carry the import source');
     });
 
     test('importing it twice changes nothing', async () => {

@@ -3,18 +3,19 @@ import type {
   ActionChangeKind, ChangeFilter, EventRecord, EventStore, FirstSeenRow, PolicyHistory, StoredEvent,
 } from '../../core/events.ts';
 import type { JsonValue } from '../../core/history.ts';
+import { EVENT_DOC_FLAGS } from '../../core/doc-history.ts';
 import type { PrismaClient, Prisma } from '../generated/client.ts';
 
 const eventSelect = {
   id: true, kind: true, fromVersionId: true, toVersionId: true, fromVersionNumber: true, toVersionNumber: true,
   occurredAt: true, occurredAtUnreliable: true, detectedAt: true, updatedAt: true, source: true, broadened: true,
-  narrowed: true, catalogVersion: true, diff: true, flags: true,
+  narrowed: true, catalogVersion: true, diff: true, flags: true, docFlags: true,
   policy: { select: { name: true, arn: true } },
 } as const;
 
 type Row = Prisma.ChangeEventGetPayload<{ select: typeof eventSelect }>;
 
-const toStored = (r: Row): StoredEvent => ({ ...r, kind: r.kind as StoredEvent['kind'], diff: r.diff as JsonValue });
+const toStored = (r: Row): StoredEvent => ({ ...r, kind: r.kind as StoredEvent['kind'], diff: r.diff as JsonValue, flags: r.flags ?? [], docFlags: r.docFlags ?? [] });
 
 export class PrismaEventStore implements EventStore {
   constructor(private readonly prisma: PrismaClient) {}
@@ -97,21 +98,26 @@ export class PrismaEventStore implements EventStore {
       // Stale and changed rows go (their action rows cascade); changed ones are inserted anew.
       const drop = [...existing.filter((e) => !keep.has(e.id)).map((e) => e.id), ...changed.filter((e) => have.has(e.id)).map((e) => e.id)];
       for (let i = 0; i < drop.length; i += 5000) await tx.changeEvent.deleteMany({ where: { id: { in: drop.slice(i, i + 5000) } } });
-      for (let i = 0; i < changed.length; i += 200) {
-        await tx.changeEvent.createMany({
-          data: changed.slice(i, i + 200).map(({ actions: _a, ...e }) => ({ ...e, diff: e.diff as Prisma.InputJsonValue })),
-        });
+      // Large payloads go in as one JSON text parameter per chunk: binding hundreds of thousands
+      // of values (or a 10 MB diff object) through the ORM's parameter handling is the slow part.
+      for (let i = 0; i < changed.length; i += 100) {
+        const c = changed.slice(i, i + 100).map(({ actions: _a, ...e }) => ({ ...e, occurredAt: e.occurredAt.toISOString() }));
+        await tx.$executeRaw`
+          INSERT INTO change_events (id, policy_id, kind, from_version_id, to_version_id, from_version_number, to_version_number,
+            occurred_at, occurred_at_unreliable, source, broadened, narrowed, catalog_version, diff, flags, fingerprint)
+          SELECT x.id, x."policyId", x.kind, x."fromVersionId", x."toVersionId", x."fromVersionNumber", x."toVersionNumber",
+            x."occurredAt", x."occurredAtUnreliable", x.source, x.broadened, x.narrowed, x."catalogVersion", x.diff,
+            ARRAY(SELECT jsonb_array_elements_text(x.flags)), x.fingerprint
+          FROM jsonb_to_recordset(${JSON.stringify(c)}::jsonb) AS x(id text, "policyId" int, kind text, "fromVersionId" text,
+            "toVersionId" text, "fromVersionNumber" int, "toVersionNumber" int, "occurredAt" timestamptz, "occurredAtUnreliable" boolean,
+            source text, broadened boolean, narrowed boolean, "catalogVersion" text, diff jsonb, flags jsonb, fingerprint text)`;
       }
-      const rows = changed.flatMap((e) => e.actions.map((a) => ({ ...a, eventId: e.id })));
-      // Set-based insert: a wildcard policy's creation alone is ~20,000 action rows.
-      for (let i = 0; i < rows.length; i += 20_000) {
-        const c = rows.slice(i, i + 20_000);
+      const rows = changed.flatMap((e) => e.actions.map((a) => [e.id, a.action, a.actionKey, a.service, a.accessLevel, a.change, a.flags]));
+      for (let i = 0; i < rows.length; i += 50_000) {
         await tx.$executeRaw`
           INSERT INTO action_changes (event_id, action, action_key, service, access_level, change, flags)
-          SELECT e, a, k, s, l, c, string_to_array(NULLIF(f, ''), ',')
-          FROM unnest(${c.map((r) => r.eventId)}::text[], ${c.map((r) => r.action)}::text[], ${c.map((r) => r.actionKey)}::text[],
-                      ${c.map((r) => r.service)}::text[], ${c.map((r) => r.accessLevel)}::text[], ${c.map((r) => r.change)}::text[],
-                      ${c.map((r) => r.flags.join(','))}::text[]) AS t(e, a, k, s, l, c, f)`;
+          SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, ARRAY(SELECT jsonb_array_elements_text(r->6))
+          FROM jsonb_array_elements(${JSON.stringify(rows.slice(i, i + 50_000))}::jsonb) AS r`;
       }
       return { written: changed.length, deleted: drop.length - changed.filter((e) => have.has(e.id)).length };
     }, { timeout: 300_000, maxWait: 60_000 });
@@ -127,12 +133,13 @@ export class PrismaEventStore implements EventStore {
     if (f.kinds) and.push({ kind: { in: [...f.kinds] } });
     if (f.since) and.push({ occurredAt: { gte: f.since } });
     if (f.until) and.push({ occurredAt: { lt: f.until } });
-    if (f.flag) and.push({ flags: { has: f.flag } });
+    // Diff flags live in `flags`, documentation-join flags in `doc_flags`; the filter covers both.
+    if (f.flag) and.push({ OR: [{ flags: { has: f.flag } }, { docFlags: { has: f.flag } }] });
     const action: Prisma.ActionChangeWhereInput = {};
     if (f.service) action.service = f.service;
     if (f.actionKey) action.actionKey = f.actionKey;
     if (f.accessLevel) action.accessLevel = f.accessLevel;
-    if (f.flag && (f.service || f.actionKey || f.accessLevel)) action.flags = { has: f.flag };
+    if (f.flag && !(EVENT_DOC_FLAGS as readonly string[]).includes(f.flag) && (f.service || f.actionKey || f.accessLevel)) action.flags = { has: f.flag };
     if (Object.keys(action).length > 0) and.push({ actions: { some: action } });
     if (f.before) {
       and.push({ OR: [{ occurredAt: { lt: f.before.occurredAt } }, { occurredAt: f.before.occurredAt, id: { lt: f.before.id } }] });

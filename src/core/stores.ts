@@ -20,6 +20,8 @@ export interface PolicyState {
   unreliableVersionIds: Set<string>;
   /** The version we hold flagged default, if any. */
   storedDefaultVersionId: string | null;
+  /** When IAM's version list was last read (null: never, or a backfill added versions since). */
+  datesCheckedAt: Date | null;
 }
 
 export interface PolicyMeta {
@@ -65,6 +67,8 @@ export interface WriteResult {
   policyId: number;
   created: boolean;
   versionsAdded: string[];
+  /** Backfilled create dates IAM corrected (events move on the time axis). */
+  datesCorrected: number;
 }
 
 export interface PolicyListQuery {

@@ -113,7 +113,7 @@ export class IamPollService {
       awsCreatedAt: p.createDate, awsUpdatedAt: p.updateDate, defaultVersionId: p.defaultVersionId, isAttachable: p.isAttachable,
     };
     const needVersions = !state || state.defaultVersionId !== p.defaultVersionId || !sameTime(state.awsUpdatedAt, p.updateDate)
-      || state.unreliableVersionIds.size > 0 || !state.versionIds.has(p.defaultVersionId);
+      || uncheckedDates(state) || !state.versionIds.has(p.defaultVersionId);
     if (!needVersions) {
       // Metadata only (policy id, path, attachable): no IAM call needed.
       const r = await policies.write({ meta, source: 'iam', versions: [], deprecatedAt: p.isAttachable ? null : undefined });
@@ -154,8 +154,13 @@ export class IamPollService {
       deprecatedAt: p.isAttachable ? null : undefined,
     });
     const undeprecated = state !== undefined && state.deprecatedAt !== null && p.isAttachable;
-    return { wrote: r.versionsAdded.length > 0 || r.created || undeprecated, versionsAdded: r.versionsAdded.length, policyId: r.policyId };
+    return { wrote: r.versionsAdded.length > 0 || r.created || undeprecated || r.datesCorrected > 0, versionsAdded: r.versionsAdded.length, policyId: r.policyId };
   }
+}
+
+/** Backfilled dates IAM has not been asked about yet (asked once: IAM keeps only five versions). */
+function uncheckedDates(s: PolicyState): boolean {
+  return s.unreliableVersionIds.size > 0 && s.datesCheckedAt === null;
 }
 
 /** Whether a listed policy needs any work beyond what the list itself says. */
@@ -168,7 +173,7 @@ function needsWork(p: IamPolicySummary, s: PolicyState | undefined): boolean {
     || s.path !== p.path
     || (s.deprecatedAt !== null) !== !p.isAttachable
     || s.isAttachable !== p.isAttachable
-    || s.unreliableVersionIds.size > 0
+    || uncheckedDates(s)
     || !s.versionIds.has(p.defaultVersionId)
     || (p.description !== undefined && (p.description ?? null) !== s.description);
 }

@@ -33,7 +33,7 @@ export class PrismaPolicyStore implements PolicyStore {
         id: p.id, name: p.name, arn: p.arn, path: p.path, awsPolicyId: p.awsPolicyId, description: p.description,
         defaultVersionId: p.defaultVersionId, awsCreatedAt: p.awsCreatedAt, awsUpdatedAt: p.awsUpdatedAt,
         isAttachable: p.isAttachable, deprecatedAt: p.deprecatedAt,
-        versionIds: new Set(), unreliableVersionIds: new Set(), storedDefaultVersionId: null,
+        versionIds: new Set(), unreliableVersionIds: new Set(), storedDefaultVersionId: null, datesCheckedAt: p.datesCheckedAt,
       });
     }
     for (const v of versions) {
@@ -177,11 +177,15 @@ async function writeOne(tx: Tx, w: PolicyWrite): Promise<WriteResult> {
     versionsAdded = rows.map((r) => r.versionId);
   }
 
+  if (fromIam && w.createDateCorrections !== undefined) {
+    await tx.policy.update({ where: { id: policy.id }, data: { datesCheckedAt: new Date() } });
+  }
+  let datesCorrected = 0;
   for (const c of w.createDateCorrections ?? []) {
-    await tx.policyVersion.updateMany({
+    datesCorrected += (await tx.policyVersion.updateMany({
       where: { policyId: policy.id, versionId: c.versionId, OR: [{ createDateUnreliable: true }, { awsCreatedAt: { not: c.awsCreatedAt } }, { awsCreatedAt: null }] },
       data: { awsCreatedAt: c.awsCreatedAt, createDateUnreliable: false },
-    });
+    })).count;
   }
 
   // A backfill names the default only where IAM has not told us one yet.
@@ -202,7 +206,7 @@ async function writeOne(tx: Tx, w: PolicyWrite): Promise<WriteResult> {
       data: { isDefault: true, observedDefaultAt: new Date() },
     });
   }
-  return { policyId: policy.id, created, versionsAdded };
+  return { policyId: policy.id, created, versionsAdded, datesCorrected };
 }
 
 /** Set-based write of backfilled policies: existing rows only get what they lack. */
@@ -253,6 +257,9 @@ async function writeBackfill(tx: Tx, ws: PolicyWrite[]): Promise<WriteResult[]> 
     select: { policyId: true, versionId: true },
   });
   const ids = ws.map(idOf);
+  // New backfilled versions may carry dates IAM can correct: ask it again at the next poll.
+  const gotVersions = [...new Set(added.map((a) => a.policyId))];
+  if (gotVersions.length > 0) await tx.policy.updateMany({ where: { id: { in: gotVersions }, datesCheckedAt: { not: null } }, data: { datesCheckedAt: null } });
   // A backfill names the default only where nothing is flagged default yet (IAM's word wins).
   await tx.$executeRaw`
     UPDATE policy_versions v SET is_default = true, observed_default_at = now()
@@ -263,6 +270,6 @@ async function writeBackfill(tx: Tx, ws: PolicyWrite[]): Promise<WriteResult[]> 
   for (const a of added) addedBy.set(a.policyId, [...(addedBy.get(a.policyId) ?? []), a.versionId]);
   return ws.map((w) => {
     const id = idOf(w);
-    return { policyId: id, created: created.has(w.meta.name), versionsAdded: addedBy.get(id) ?? [] };
+    return { policyId: id, created: created.has(w.meta.name), versionsAdded: addedBy.get(id) ?? [], datesCorrected: 0 };
   });
 }

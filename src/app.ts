@@ -12,6 +12,8 @@ import healthRoutes from './http/routes/health.ts';
 import policyRoutes from './http/routes/policies.ts';
 import pollRunRoutes from './http/routes/poll-runs.ts';
 import changeRoutes from './http/routes/changes.ts';
+import docHistoryRoutes from './http/routes/doc-history.ts';
+import feedRoutes from './http/routes/feeds.ts';
 
 export interface AppOptions {
   config: Config;
@@ -26,11 +28,22 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(errors);
   await fastify.register(database, { config: opts.config, db: opts.db });
   await fastify.register(services, { config: opts.config, iam: opts.iam, worker: opts.worker, seed: opts.seed });
+  // The configured documentation feeds (POLICYWATCH_RSS_FEEDS or the defaults) become the active
+  // list at start-up; idempotent, so every replica may do it.
+  fastify.addHook('onReady', async () => {
+    try {
+      await fastify.services.docHistory.seedFeeds();
+    } catch (err) {
+      fastify.log.error({ err }, 'configuring documentation feeds failed');
+    }
+  });
   await fastify.register(healthRoutes);
+  await fastify.register(feedRoutes);
   await fastify.register(async (api) => {
     await api.register(policyRoutes);
     await api.register(pollRunRoutes);
     await api.register(changeRoutes);
+    await api.register(docHistoryRoutes);
   }, { prefix: '/api' });
 }
 

@@ -11,6 +11,7 @@ import { ImportService } from './services/import-service.ts';
 import { PolicyService } from './services/policy-service.ts';
 import { EventService } from './services/event-service.ts';
 import { ChangeService } from './services/change-service.ts';
+import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './diff/index.ts';
 
 export interface Services {
@@ -23,6 +24,7 @@ export interface Services {
   importer: ImportService;
   events: EventService;
   changes: ChangeService;
+  docHistory: DocHistoryService;
 }
 
 export interface ContainerOptions {
@@ -38,12 +40,22 @@ export function createServices(o: ContainerOptions): Services {
   const iam = o.iam ?? new AwsIamSource();
   const policies = new PolicyService({ policies: stores.policies, runs: stores.pollRuns });
   const events = new EventService({ events: stores.events, catalog: loadCatalog, log: o.log.child({ component: 'events' }) });
-  const policiesChanged = (ids: number[], signal?: AbortSignal) => events.policiesChanged(ids, signal);
+  const docHistory = new DocHistoryService({
+    store: stores.docHistory, runs: stores.pollRuns, log: o.log.child({ component: 'doc-history' }), configuredFeeds: o.config.rssFeeds,
+  });
+  // New or recomputed events are joined with the documentation entries already stored.
+  const policiesChanged = async (ids: number[], signal?: AbortSignal) => {
+    const r = await events.policiesChanged(ids, signal);
+    if (ids.length > 0) await docHistory.eventsChanged(signal);
+    return r;
+  };
   const iamPoll = new IamPollService({
     iam, policies: stores.policies, runs: stores.pollRuns, log: o.log.child({ component: 'iam-poll' }),
     concurrency: o.config.iamConcurrency, hooks: { policiesChanged },
   });
   const importer = new ImportService({ policies: stores.policies, log: o.log.child({ component: 'import' }), policiesChanged });
-  const changes = new ChangeService({ events: stores.events, policies: stores.policies, catalog: loadCatalog });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes };
+  const changes = new ChangeService({
+    events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
+  });
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory };
 }

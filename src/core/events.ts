@@ -40,6 +40,8 @@ export interface EventRecord {
 
 export interface StoredEvent extends Omit<EventRecord, 'actions' | 'fingerprint' | 'policyId'> {
   policy: { name: string; arn: string };
+  /** Flags from the documentation-history join (see core/doc-history.ts). */
+  docFlags: string[];
   detectedAt: Date;
   updatedAt: Date;
 }

@@ -2,11 +2,14 @@
 // Every rejection names the parameter and what was wrong with it.
 import { BadRequestError } from '../core/errors.ts';
 import { EVENT_KINDS, type EventKind } from '../core/events.ts';
+import { EVENT_DOC_FLAGS } from '../core/doc-history.ts';
 import type { ChangeQuery } from '../services/change-service.ts';
 import { decodeCursor } from './cursor.ts';
 
 export const ACCESS_LEVELS = ['List', 'Read', 'Write', 'Tagging', 'Permissions management', 'unknown'] as const;
-export const FLAGS = ['permissions-management', 'privilege-escalation', 'unknown-action', 'first-seen-action', 'first-seen-service'] as const;
+export const FLAGS = [
+  'permissions-management', 'privilege-escalation', 'unknown-action', 'first-seen-action', 'first-seen-service', ...EVENT_DOC_FLAGS,
+] as const;
 
 export interface RawChangeQuery {
   policy?: string;

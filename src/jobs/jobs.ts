@@ -12,8 +12,18 @@ export interface JobHelpers {
 
 export async function pollIam(h: JobHelpers, onStart?: Parameters<Services['iamPoll']['poll']>[1]) {
   // Events a crashed run stored versions for but never computed are filled in first.
-  await h.services.events.reconcile(h.signal);
+  const r = await h.services.events.reconcile(h.signal);
+  if (r.written + r.deleted > 0) await h.services.docHistory.eventsChanged(h.signal);
   return h.services.iamPoll.poll(h.signal, onStart);
+}
+
+/**
+ * Polls every enabled documentation-history feed, stores new entries, re-resolves policy
+ * mentions and recomputes the join. `limits` overrides the fetch timeout/size cap/concurrency
+ * (production defaults: 15 s, 5 MB, 4).
+ */
+export async function pollRss(h: JobHelpers, limits?: Parameters<Services['docHistory']['poll']>[1]) {
+  return h.services.docHistory.poll(h.signal, limits);
 }
 
 /** Import any supported backfill source (file, directory or npm package name). */

@@ -7,6 +7,7 @@ import { NotFoundError } from '../core/errors.ts';
 import { unpackDiff } from '../core/diff-codec.ts';
 import { type Catalog, type PreparedDocument, coverage, diffDocuments, prepareDocument } from '../diff/index.ts';
 import { FirstSeenIndex } from './event-service.ts';
+import type { DocRef } from '../core/doc-history.ts';
 
 export interface ChangeQuery extends Omit<ChangeFilter, 'policyIds' | 'kinds'> {
   kinds?: readonly EventKind[] | 'all' | undefined;
@@ -27,17 +28,34 @@ export function presentEvent(e: StoredEvent, opts: { maxEntries?: number } = {})
     source: e.source,
     broadened: e.broadened,
     narrowed: e.narrowed,
-    flags: e.flags,
+    // Diff flags and documentation-join flags together, as GET /api/changes?flag= filters them.
+    flags: [...new Set([...e.flags, ...e.docFlags])].sort(),
     catalogVersion: e.catalogVersion,
     ...body,
   };
 }
 export type PresentedEvent = ReturnType<typeof presentEvent>;
 
+/** An entry of AWS's documentation history as shown beside an event (AWS's stated reason). */
+export function presentDocRef(d: DocRef) {
+  return {
+    id: d.id, feed: d.feed, title: d.title, description: d.description, link: d.link, publishedAt: d.publishedAt,
+    kind: d.kind, statedDirection: d.statedDirection,
+  };
+}
+
+export type DocRefLoader = (eventIds: string[]) => Promise<Map<string, DocRef[]>>;
+
 export class ChangeService {
   private readonly prepared = new Map<string, PreparedDocument>();
 
-  constructor(private readonly deps: { events: EventStore; policies: PolicyStore; catalog: () => Promise<Catalog> }) {}
+  constructor(private readonly deps: { events: EventStore; policies: PolicyStore; catalog: () => Promise<Catalog>; docRefs?: DocRefLoader }) {}
+
+  /** Presents a page of events with their documentation-history entries (one batch query). */
+  async present(events: StoredEvent[], opts: { maxEntries?: number } = {}) {
+    const refs = this.deps.docRefs && events.length > 0 ? await this.deps.docRefs(events.map((e) => e.id)) : new Map<string, DocRef[]>();
+    return events.map((e) => ({ ...presentEvent(e, opts), docHistory: (refs.get(e.id) ?? []).map(presentDocRef) }));
+  }
 
   async list(q: ChangeQuery, policyIds?: number[]) {
     const kinds = q.kinds === 'all' ? undefined : (q.kinds ?? DEFAULT_FEED_KINDS);
@@ -99,6 +117,7 @@ export class ChangeService {
     }
     grantedBy.sort((x, y) => x.policy.localeCompare(y.policy));
     const events = await this.deps.events.eventsForAction(canonical.toLowerCase(), limit);
+    const presented = await this.present(events, { maxEntries: 0 });
     return {
       action: canonical,
       known: id >= 0,
@@ -106,7 +125,7 @@ export class ChangeService {
       accessLevel: id >= 0 ? catalog.accessLevel(id) : 'unknown',
       catalogVersion: catalog.version,
       grantedBy,
-      events: events.map((e) => ({ change: e.change, ...presentEvent(e, { maxEntries: 0 }) })),
+      events: events.map((e, i) => ({ change: e.change, ...presented[i] })),
     };
   }
 }

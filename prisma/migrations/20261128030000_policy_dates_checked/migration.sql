@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "policies" ADD COLUMN     "dates_checked_at" TIMESTAMPTZ(3);

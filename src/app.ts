@@ -57,6 +57,8 @@ export async function buildApp(opts: AppOptions & { logger?: boolean | object })
     bodyLimit: 1024 * 1024,
     // Migrating a large database at start-up can take longer than Fastify's 10 s default.
     pluginTimeout: 300_000,
+    // IAM policy names run to 128 characters (3× that percent-encoded); Fastify's default is 100.
+    routerOptions: { maxParamLength: 512 },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   });
   // fp: the app's decorators (db, services, scheduler) are visible on the returned instance.

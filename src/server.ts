@@ -5,7 +5,14 @@ import { buildApp } from './app.ts';
 export async function runServer(config: Config, opts: { worker: boolean }): Promise<void> {
   const app = await buildApp({ config, worker: opts.worker });
   installShutdown(app);
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    // listen made the app ready, which started the worker: without closing, its cron timers and
+    // the database pool would keep a process with no HTTP listener alive (and polling) forever.
+    await app.close().catch(() => {});
+    throw err;
+  }
 }
 
 /** SIGTERM/SIGINT: stop accepting work, let the in-flight poll wind down, close the database. */

@@ -6,6 +6,11 @@ import { installShutdown } from './server.ts';
 export async function runWorker(config: Config): Promise<void> {
   const app = await buildApp({ config, worker: true });
   installShutdown(app);
-  await app.ready();
+  try {
+    await app.ready();
+  } catch (err) {
+    await app.close().catch(() => {});
+    throw err;
+  }
   app.log.info('worker started');
 }

@@ -64,33 +64,27 @@ function openPostgres(connectionString: string, poolMax: number): Database {
     kind: 'postgres',
     prisma,
     async withLock(key, fn) {
-      const client = await pool.connect();
-      try {
+      return onSession(pool, async (client, lost) => {
         await client.query('SELECT pg_advisory_lock($1)', [key.toString()]);
         try {
           return await fn(runnerFor(client));
         } finally {
-          await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]);
+          await unlock(client, key, lost);
         }
-      } finally {
-        client.release();
-      }
+      });
     },
     async tryWithLock(key, fn) {
       // A session lock on a dedicated connection: if this process dies, Postgres drops the
       // connection and with it the lock, so another replica takes over at its next tick.
-      const client = await pool.connect();
-      try {
+      return onSession(pool, async (client, lost) => {
         const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key.toString()]);
-        if (!rows[0]?.ok) return { acquired: false };
+        if (!rows[0]?.ok) return { acquired: false } as const;
         try {
-          return { acquired: true, result: await fn() };
+          return { acquired: true, result: await fn() } as const;
         } finally {
-          await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]);
+          await unlock(client, key, lost);
         }
-      } finally {
-        client.release();
-      }
+      });
     },
     async ping() {
       await pool.query('SELECT 1');
@@ -100,6 +94,40 @@ function openPostgres(connectionString: string, poolMax: number): Database {
       await pool.end();
     },
   };
+}
+
+/**
+ * Runs fn on a dedicated pooled connection. The connection sits idle (checked out) while a lock
+ * holder works elsewhere; if the server ends it meanwhile (restart, failover, terminated backend,
+ * idle_session_timeout), pg emits 'error' on the client, which without a listener would crash
+ * the process. A connection that failed is destroyed instead of going back to the pool.
+ */
+async function onSession<T>(pool: pg.Pool, fn: (client: pg.PoolClient, lost: { err?: Error }) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  const lost: { err?: Error } = {};
+  const onError = (err: Error) => {
+    lost.err ??= err;
+  };
+  client.on('error', onError);
+  try {
+    return await fn(client, lost);
+  } finally {
+    if (lost.err) {
+      client.release(lost.err);
+    } else {
+      client.off('error', onError);
+      client.release();
+    }
+  }
+}
+
+/** Releases a session lock. A session that is gone took its locks with it: nothing to undo. */
+async function unlock(client: pg.PoolClient, key: bigint, lost: { err?: Error }): Promise<void> {
+  try {
+    await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]);
+  } catch (err) {
+    lost.err ??= err as Error;
+  }
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {

@@ -31,6 +31,9 @@ export class Scheduler {
   constructor(private readonly o: { services: Services; log: Logger; jobs: JobDef[] }) {}
 
   start(): void {
+    // The app starts the schedules once seeding ends, which can be after a shutdown began:
+    // scheduling then would leave cron timers running on a stopped scheduler.
+    if (this.stopped || this.tasks.length > 0) return;
     for (const job of this.o.jobs) {
       const task = cron.schedule(job.cron, () => {
         this.runNow(job.name).catch((err: unknown) => {
@@ -79,7 +82,8 @@ export class Scheduler {
   /** Stops scheduling, aborts in-flight runs and waits for them to wind down. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.tasks) await t.stop();
+    // destroy, not stop: node-cron keeps every task in a process-wide registry until destroyed.
+    for (const t of this.tasks) await t.destroy();
     this.abort.abort(new Error('shutting down'));
     await Promise.allSettled([...this.inflight.values()]);
   }

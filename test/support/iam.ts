@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import { FakeIam } from '../../src/sources/fake-iam/fake-iam.ts';
 import { seedFromCorpus } from '../../src/sources/fake-iam/seed.ts';
 import { AwsIamSource } from '../../src/sources/iam/aws-iam-source.ts';
@@ -10,6 +11,11 @@ export async function startCorpusIam(t: { after(fn: () => Promise<void>): void }
   const fake = new FakeIam(await seedFromCorpus(CORPUS_DIR));
   const { url } = await fake.start();
   t.after(() => fake.stop());
-  const iam = new AwsIamSource({ endpoint: url, region: 'us-east-1', credentials: TEST_CREDENTIALS, retryBaseDelayMs: 1, maxAttempts: 4 });
+  // No keep-alive: a socket the fake closed while the event loop was busy would cost a retry and
+  // make exact call counts flaky.
+  const iam = new AwsIamSource({
+    endpoint: url, region: 'us-east-1', credentials: TEST_CREDENTIALS, retryBaseDelayMs: 1, maxAttempts: 4,
+    requestHandler: { httpAgent: new Agent({ keepAlive: false }) },
+  });
   return { fake, iam, url };
 }

@@ -69,7 +69,8 @@ export class PrismaPolicyStore implements PolicyStore {
 
   async list(q: PolicyListQuery): Promise<{ items: PolicySummaryRow[]; total: number }> {
     const where: Prisma.PolicyWhereInput = {};
-    if (q.search) where.name = { contains: q.search, mode: 'insensitive' };
+    // Prisma passes `contains` to LIKE unescaped: _ and % in a search are literal characters here.
+    if (q.search) where.name = { contains: q.search.replace(/[\\%_]/g, (c) => `\\${c}`), mode: 'insensitive' };
     if (q.deprecated !== undefined) where.deprecatedAt = q.deprecated ? { not: null } : null;
     const page: Prisma.PolicyWhereInput = q.after ? { AND: [where, { name: { gt: q.after } }] } : where;
     const [rows, total] = await Promise.all([

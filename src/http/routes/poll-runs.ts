@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import type { PollRunRow } from '../../core/stores.ts';
 import { pollIam } from '../../jobs/jobs.ts';
+import { JobBusyError } from '../../jobs/scheduler.ts';
 
 export default async function pollRunRoutes(app: FastifyInstance) {
   app.get<{ Querystring: { source?: string; limit: number; cursor?: string } }>(
@@ -38,7 +39,11 @@ export default async function pollRunRoutes(app: FastifyInstance) {
       let started!: (r: PollRunRow) => void;
       const startedP = new Promise<PollRunRow>((r) => (started = r));
       const run = app.scheduler.runNow('iam', (h) => pollIam(h, started));
-      const first = await Promise.race([startedP.then((r) => ({ r })), run.then((x) => ({ x }))]);
+      // Busy here (JobBusyError) or busy on another replica (lock not acquired): one answer.
+      const first = await Promise.race([startedP.then((r) => ({ r })), run.then((x) => ({ x }), (err: unknown) => {
+        if (err instanceof JobBusyError) return { busy: true };
+        throw err;
+      })]);
       if ('r' in first) {
         run.catch((err: unknown) => req.log.error({ err }, 'manual poll failed'));
         return reply.status(202).header('location', `/api/poll-runs/${first.r.id}`).send(first.r);

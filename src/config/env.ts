@@ -27,6 +27,8 @@ export interface Config {
   rssCron: string;
   /** Max age of the last successful poll before /readyz reports not ready. */
   readyMaxPollAgeSeconds: number;
+  /** Days either side of a version's AWS create date within which a doc-history entry explains it. */
+  docWindowDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -92,6 +94,7 @@ export const SETTINGS = [
     parse: (r: string, n: string) => r.split(',').map((s) => s.trim()).filter(Boolean).map((s) => url(['http:', 'https:'])(s, n)),
   },
   { env: 'POLICYWATCH_RSS_CRON', key: 'rssCron', default: '*/15 * * * *', description: 'Documentation-history RSS poll schedule (node-cron).', parse: cronExpr },
+  { env: 'POLICYWATCH_DOC_WINDOW_DAYS', key: 'docWindowDays', default: '3', description: 'Days either side of a version\'s AWS creation time within which a documentation-history entry is joined to its change event.', parse: int(0, 60) },
   { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -52,6 +52,7 @@ describe('loadConfig', () => {
       rssFeeds: undefined,
       rssCron: '*/15 * * * *',
       readyMaxPollAgeSeconds: 3600,
+      docWindowDays: 3,
     });
     // Blank counts as unset.
     assert.deepEqual(loadConfig({ PORT: '  ', POLICYWATCH_POLL_CRON: '' }), loadConfig({}));

@@ -20,6 +20,8 @@ const DOCUMENTED_ENV = new Set([
   'POLICYWATCH_IAM_CONCURRENCY',
   'POLICYWATCH_RSS_FEEDS',
   'POLICYWATCH_RSS_CRON',
+  'POLICYWATCH_DOC_WINDOW_DAYS',
+  'POLICYWATCH_READY_MAX_POLL_AGE',
 ]);
 const isDocumentedEnv = (name: string) => DOCUMENTED_ENV.has(name) || /^AWS_[A-Z0-9_]+$/.test(name);
 

@@ -28,3 +28,25 @@ export function decodeCursor<K extends string>(raw: string | undefined, shape: R
   }
   return out;
 }
+
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const cursorError = () => new BadRequestError('INVALID_CURSOR', 'cursor is malformed; use the nextCursor value of a previous page');
+
+/** A cursor's timestamp field: a real instant between 1970 and 9999, else 400. */
+export function cursorTime(raw: string): Date {
+  const t = Number(raw);
+  if (!Number.isSafeInteger(t) || t < 0 || t > MAX_TIME) throw cursorError();
+  return new Date(t);
+}
+
+/** A cursor's BIGSERIAL id field: 1 .. 2^63-1, else 400. */
+export function cursorBigintId(raw: string): string {
+  if (!/^[1-9][0-9]{0,18}$/.test(raw) || BigInt(raw) > 9223372036854775807n) throw cursorError();
+  return raw;
+}
+
+/** Dates accepted in filters: 1970-01-01 .. 9999-12-31. */
+export function inDateRange(d: Date): boolean {
+  const t = d.getTime();
+  return Number.isFinite(t) && t >= 0 && t <= MAX_TIME;
+}

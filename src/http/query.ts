@@ -4,7 +4,7 @@ import { BadRequestError } from '../core/errors.ts';
 import { EVENT_KINDS, type EventKind } from '../core/events.ts';
 import { EVENT_DOC_FLAGS } from '../core/doc-history.ts';
 import type { ChangeQuery } from '../services/change-service.ts';
-import { decodeCursor } from './cursor.ts';
+import { cursorTime, decodeCursor, inDateRange } from './cursor.ts';
 
 export const ACCESS_LEVELS = ['List', 'Read', 'Write', 'Tagging', 'Permissions management', 'unknown'] as const;
 export const FLAGS = [
@@ -52,8 +52,8 @@ function parseDate(name: string, raw: string): Date {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
   const full = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(raw);
   const d = new Date(dateOnly ? `${raw}T00:00:00Z` : raw);
-  if ((!dateOnly && !full) || Number.isNaN(d.getTime()) || (dateOnly && d.toISOString().slice(0, 10) !== raw)) {
-    throw new BadRequestError('INVALID_DATE', `${name} must be a date (YYYY-MM-DD) or an ISO 8601 timestamp with a zone, got "${raw}"`);
+  if ((!dateOnly && !full) || !inDateRange(d) || (dateOnly && d.toISOString().slice(0, 10) !== raw)) {
+    throw new BadRequestError('INVALID_DATE', `${name} must be a date (YYYY-MM-DD) or an ISO 8601 timestamp with a zone, between 1970 and 9999, got "${raw}"`);
   }
   return d;
 }
@@ -97,7 +97,7 @@ export function parseChangeQuery(q: RawChangeQuery): ChangeQuery {
   const c = decodeCursor(q.cursor, { t: 'number', id: 'string' });
   if (c) {
     if (!/^evt_[0-9a-f]{32}$/.test(c.id)) throw new BadRequestError('INVALID_CURSOR', 'cursor is malformed; use the nextCursor value of a previous page');
-    out.before = { occurredAt: new Date(Number(c.t)), id: c.id };
+    out.before = { occurredAt: cursorTime(c.t), id: c.id };
   }
   return out;
 }

@@ -21,6 +21,10 @@ export interface IamPollResult {
   deprecated: string[];
 }
 
+/** More vanished policies than this (or this share of the live ones) in one poll is treated as a fault. */
+const MAX_VANISHED = 25;
+const MAX_VANISHED_SHARE = 0.05;
+
 const sameTime = (a: Date | null | undefined, b: Date | null | undefined) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
 
 export class IamPollService {
@@ -76,7 +80,16 @@ export class IamPollService {
       // complete list (listPolicies throws rather than returning a partial one).
       const gone = [...states.values()].filter((s) => s.deprecatedAt === null && !listed.has(s.name));
       const nonAttachable = list.filter((p) => !p.isAttachable).map((p) => states.get(p.policyName)).filter((s): s is PolicyState => !!s && s.deprecatedAt === null);
-      const toDeprecate = [...gone, ...nonAttachable];
+      const live = [...states.values()].filter((s) => s.deprecatedAt === null).length;
+      let toDeprecate = [...gone, ...nonAttachable];
+      // AWS retires a handful of policies at a time. A list that drops many at once (an empty
+      // answer, a wrong endpoint) is far more likely a fault than mass retirement: keep them live
+      // and say so on the run.
+      if (gone.length > 0 && (list.length === 0 || gone.length > Math.max(MAX_VANISHED, live * MAX_VANISHED_SHARE))) {
+        errors.push({ code: 'SUSPICIOUS_LIST', message: `${gone.length} of ${live} live policies are missing from ListPolicies; not marking them deprecated` });
+        log.error({ missing: gone.length, live }, 'iam poll: implausibly many policies vanished; deprecation skipped');
+        toDeprecate = nonAttachable;
+      }
       if (toDeprecate.length > 0) {
         await policies.markDeprecated(toDeprecate.map((s) => s.id), now());
         deprecated.push(...toDeprecate.map((s) => s.name));

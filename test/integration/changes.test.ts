@@ -153,6 +153,11 @@ describe('change events on the real AmazonQ history', () => {
     await bad('/api/changes?cursor=not-a-cursor!', 400, 'INVALID_CURSOR');
     await bad(`/api/changes?cursor=${Buffer.from('{"t":1,"id":"x; drop table"}').toString('base64url')}`, 400, 'INVALID_CURSOR');
     await bad(`/api/changes?cursor=${Buffer.from('[1,2]').toString('base64url')}`, 400, 'INVALID_CURSOR');
+    await bad(`/api/changes?cursor=${Buffer.from('{"t":9000000000000000,"id":"evt_00000000000000000000000000000000"}').toString('base64url')}`, 400, 'INVALID_CURSOR');
+    await bad(`/api/changes?cursor=${Buffer.from('{"t":-1,"id":"evt_00000000000000000000000000000000"}').toString('base64url')}`, 400, 'INVALID_CURSOR');
+    await bad('/api/changes?since=0000-01-01', 400, 'INVALID_DATE');
+    await bad(`/api/doc-history?cursor=${Buffer.from('{"t":9000000000000000,"d":1,"id":"5"}').toString('base64url')}`, 400, 'INVALID_CURSOR');
+    await bad(`/api/doc-history?cursor=${Buffer.from('{"t":1,"d":1,"id":"9999999999999999999"}').toString('base64url')}`, 400, 'INVALID_CURSOR');
     await bad('/api/changes/evt_00000000000000000000000000000000', 404, 'NOT_FOUND');
     await bad('/api/changes/42', 400, 'INVALID_ID');
     await bad('/api/actions/not-an-action', 400, 'INVALID_ACTION');

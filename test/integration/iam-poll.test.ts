@@ -118,3 +118,18 @@ describe('IAM poll against the fake endpoint (Postgres)', async () => {
     assert.equal(gone.versions.length, 1);
   });
 });
+
+describe('IAM poll guards', () => {
+  test('an implausibly short list deprecates nothing and says so on the run', async (t) => {
+    const { fake, iam } = await startCorpusIam(t);
+    const app = await build(t, { iam });
+    await app.services.iamPoll.poll();
+    for (const name of fake.policyNames()) fake.removePolicy(name);
+    const r = await app.services.iamPoll.poll();
+    assert.equal(r.run.status, 'partial');
+    assert.deepEqual(r.deprecated, []);
+    assert.ok(r.run.errors.some((e) => e.code === 'SUSPICIOUS_LIST'));
+    const list = (await app.inject('/api/policies?deprecated=true')).json() as { total: number };
+    assert.equal(list.total, 0);
+  });
+});

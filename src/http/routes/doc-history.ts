@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../../core/errors.ts';
 import { ENTRY_FLAGS, ENTRY_KINDS, type EntryFilter, type EntryKind, type StoredEntry } from '../../core/doc-history.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { cursorBigintId, cursorTime, decodeCursor, encodeCursor } from '../cursor.ts';
 import { parseChangeQuery } from '../query.ts';
 
 interface RawEntryQuery {
@@ -50,8 +50,8 @@ function parseEntryQuery(q: RawEntryQuery): EntryFilter {
   }
   const c = decodeCursor(q.cursor, { t: 'number', d: 'number', id: 'string' });
   if (c) {
-    if (!/^[1-9][0-9]{0,18}$/.test(c.id) || !['0', '1'].includes(c.d)) throw new BadRequestError('INVALID_CURSOR', 'cursor is malformed; use the nextCursor value of a previous page');
-    out.before = { publishedAt: c.d === '1' ? new Date(Number(c.t)) : null, id: c.id };
+    if (!['0', '1'].includes(c.d)) throw new BadRequestError('INVALID_CURSOR', 'cursor is malformed; use the nextCursor value of a previous page');
+    out.before = { publishedAt: c.d === '1' ? cursorTime(c.t) : null, id: cursorBigintId(c.id) };
   }
   return out;
 }

@@ -203,6 +203,7 @@ describe('change events on the real AmazonQ history', () => {
     ])));
     const v3b = await eventTo('LateArrival', 'v3');
     assert.equal(v3b.id, v3a.id);
+    assert.equal((v3b as unknown as { detectedAt: string }).detectedAt, (v3a as unknown as { detectedAt: string }).detectedAt, 'recomputing keeps when we first detected it');
     assert.equal(v3b.fromVersionId, 'v2');
     assert.deepEqual(v3b.effective.added.map((a) => a.action), ['s3:ListBucket']);
   });

@@ -95,9 +95,13 @@ export class PrismaEventStore implements EventStore {
       const have = new Map(existing.map((e) => [e.id, e.fingerprint]));
       const keep = new Set(events.map((e) => e.id));
       const changed = events.filter((e) => have.get(e.id) !== e.fingerprint);
-      // Stale and changed rows go (their action rows cascade); changed ones are inserted anew.
-      const drop = [...existing.filter((e) => !keep.has(e.id)).map((e) => e.id), ...changed.filter((e) => have.has(e.id)).map((e) => e.id)];
-      for (let i = 0; i < drop.length; i += 5000) await tx.changeEvent.deleteMany({ where: { id: { in: drop.slice(i, i + 5000) } } });
+      // Stale events go (action rows and doc links cascade). Changed events are updated in place,
+      // so detected_at, doc flags and doc-history links survive a recomputation; their action
+      // rows are replaced.
+      const stale = existing.filter((e) => !keep.has(e.id)).map((e) => e.id);
+      for (let i = 0; i < stale.length; i += 5000) await tx.changeEvent.deleteMany({ where: { id: { in: stale.slice(i, i + 5000) } } });
+      const updated = changed.filter((e) => have.has(e.id)).map((e) => e.id);
+      for (let i = 0; i < updated.length; i += 5000) await tx.actionChange.deleteMany({ where: { eventId: { in: updated.slice(i, i + 5000) } } });
       // Large payloads go in as one JSON text parameter per chunk: binding hundreds of thousands
       // of values (or a 10 MB diff object) through the ORM's parameter handling is the slow part.
       for (let i = 0; i < changed.length; i += 100) {
@@ -110,7 +114,13 @@ export class PrismaEventStore implements EventStore {
             ARRAY(SELECT jsonb_array_elements_text(x.flags)), x.fingerprint
           FROM jsonb_to_recordset(${JSON.stringify(c)}::jsonb) AS x(id text, "policyId" int, kind text, "fromVersionId" text,
             "toVersionId" text, "fromVersionNumber" int, "toVersionNumber" int, "occurredAt" timestamptz, "occurredAtUnreliable" boolean,
-            source text, broadened boolean, narrowed boolean, "catalogVersion" text, diff jsonb, flags jsonb, fingerprint text)`;
+            source text, broadened boolean, narrowed boolean, "catalogVersion" text, diff jsonb, flags jsonb, fingerprint text)
+          ON CONFLICT (id) DO UPDATE SET
+            kind = EXCLUDED.kind, from_version_id = EXCLUDED.from_version_id, to_version_id = EXCLUDED.to_version_id,
+            from_version_number = EXCLUDED.from_version_number, to_version_number = EXCLUDED.to_version_number,
+            occurred_at = EXCLUDED.occurred_at, occurred_at_unreliable = EXCLUDED.occurred_at_unreliable, source = EXCLUDED.source,
+            broadened = EXCLUDED.broadened, narrowed = EXCLUDED.narrowed, catalog_version = EXCLUDED.catalog_version,
+            diff = EXCLUDED.diff, flags = EXCLUDED.flags, fingerprint = EXCLUDED.fingerprint, updated_at = now()`;
       }
       const rows = changed.flatMap((e) => e.actions.map((a) => [e.id, a.action, a.actionKey, a.service, a.accessLevel, a.change, a.flags]));
       for (let i = 0; i < rows.length; i += 50_000) {
@@ -119,7 +129,7 @@ export class PrismaEventStore implements EventStore {
           SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, ARRAY(SELECT jsonb_array_elements_text(r->6))
           FROM jsonb_array_elements(${JSON.stringify(rows.slice(i, i + 50_000))}::jsonb) AS r`;
       }
-      return { written: changed.length, deleted: drop.length - changed.filter((e) => have.has(e.id)).length };
+      return { written: changed.length, deleted: stale.length };
     }, { timeout: 300_000, maxWait: 60_000 });
   }
 

@@ -19,6 +19,7 @@ import type {
 } from '../core/doc-history.ts';
 import type { EventKind } from '../core/events.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../core/errors.ts';
+import { isInternalHost } from '../core/net.ts';
 import {
   DEFAULT_FEEDS, DEFAULT_MAX_FEED_BYTES, classifyEntry, extractPolicyMentions, pollFeeds, statedDirection,
   type FeedItem, type PollOptions,
@@ -179,6 +180,8 @@ export class DocHistoryService {
     /** POLICYWATCH_RSS_FEEDS; undefined: the built-in defaults. */
     configuredFeeds?: readonly string[] | undefined;
     windowDays?: number | undefined;
+    /** Accept API-added feed URLs on loopback/private/link-local hosts (tests, private mirrors). */
+    allowInternalFeedHosts?: boolean | undefined;
     limits?: Partial<FetchLimits> | undefined;
     now?: () => Date;
   }) {
@@ -210,6 +213,9 @@ export class DocHistoryService {
 
   async addFeed(input: AddFeedInput): Promise<FeedRow> {
     const url = normalizeFeedUrl(input.url);
+    if (!this.deps.allowInternalFeedHosts && isInternalHost(new URL(url).hostname)) {
+      throw new BadRequestError('INTERNAL_URL', `feed host ${new URL(url).hostname} is a loopback, private or link-local address; set POLICYWATCH_FEED_ALLOW_INTERNAL=on to allow it`);
+    }
     const services = [...new Set((input.services ?? []).map((s) => s.toLowerCase()))].sort();
     const title = input.title?.trim() || null;
     const row = await this.deps.store.createFeed({ url, title, services, origin: 'api' });

@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       rssCron: '*/15 * * * *',
       readyMaxPollAgeSeconds: 3600,
       docWindowDays: 3,
+      feedAllowInternal: false,
     });
     // Blank counts as unset.
     assert.deepEqual(loadConfig({ PORT: '  ', POLICYWATCH_POLL_CRON: '' }), loadConfig({}));

@@ -324,3 +324,15 @@ describe('documentation history joined to the real AmazonQ history', () => {
     await bad('GET', '/api/changes?flag=documented-not-observed', 400, 'INVALID_FILTER');
   });
 });
+
+test('POST /api/feeds refuses internal hosts unless allowed', async (t) => {
+  const { build } = await import('../support/app.ts');
+  const app = await build(t, { config: { feedAllowInternal: false } });
+  for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://127.0.0.1:8080/feed.rss', 'http://[::1]/x', 'http://localhost/feed']) {
+    const res = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url } });
+    assert.equal(res.statusCode, 400, url);
+    assert.equal((res.json() as { error: { code: string } }).error.code, 'INTERNAL_URL');
+  }
+  const ok = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url: 'https://docs.aws.amazon.com/example/latest/ug/doc-history.rss' } });
+  assert.equal(ok.statusCode, 201);
+});

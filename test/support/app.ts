@@ -4,7 +4,8 @@ import type { IamSource } from '../../src/core/iam.ts';
 import { createTestDatabase, type Backend } from './db.ts';
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ POLICYWATCH_SEED_DATASET: 'off', LOG_LEVEL: 'silent' }), ...overrides };
+  // Tests serve feeds from 127.0.0.1.
+  return { ...loadConfig({ POLICYWATCH_SEED_DATASET: 'off', LOG_LEVEL: 'silent', POLICYWATCH_FEED_ALLOW_INTERNAL: 'on' }), ...overrides };
 }
 
 /** The real app on a fresh database; torn down when the test (or suite) ends. */

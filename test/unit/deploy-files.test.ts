@@ -21,6 +21,7 @@ const DOCUMENTED_ENV = new Set([
   'POLICYWATCH_RSS_FEEDS',
   'POLICYWATCH_RSS_CRON',
   'POLICYWATCH_DOC_WINDOW_DAYS',
+  'POLICYWATCH_FEED_ALLOW_INTERNAL',
   'POLICYWATCH_READY_MAX_POLL_AGE',
 ]);
 const isDocumentedEnv = (name: string) => DOCUMENTED_ENV.has(name) || /^AWS_[A-Z0-9_]+$/.test(name);

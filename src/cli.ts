@@ -128,6 +128,11 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     // Bad arguments and lookups the user can fix: one line, no stack trace.
     const code = (err as { code?: string; statusCode?: number }).code;
+    if (code === 'DATA_DIR_BUSY') {
+      console.error(`policywatch: ${(err as Error).message}`);
+      process.exitCode = 3;
+      return;
+    }
     if (code === 'NOT_FOUND' || code === 'INVALID_VERSION_ID') {
       console.error(`policywatch: ${(err as Error).message}`);
       process.exitCode = code === 'NOT_FOUND' ? 4 : 2;

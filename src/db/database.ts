@@ -1,7 +1,8 @@
 // Opens the database: Postgres (DATABASE_URL) or embedded PGlite (data dir / in-memory).
 // Both give the same Prisma client and the same raw-SQL and locking surface, so the rest of the
 // code runs one code path against either.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -130,10 +131,56 @@ async function unlock(client: pg.PoolClient, key: bigint, lost: { err?: Error })
   }
 }
 
+export class DataDirBusyError extends Error {
+  readonly code = 'DATA_DIR_BUSY';
+  constructor(dir: string, pid: number) {
+    super(`the embedded database in ${dir} is in use by another policywatch process (pid ${pid}); stop it, or use DATABASE_URL (Postgres) to run several processes`);
+    this.name = 'DataDirBusyError';
+  }
+}
+
+/**
+ * PGlite is single-process: a second process opening the same directory would corrupt it or die
+ * obscurely. A pid lock file turns that into a clear error; a lock left by a dead process is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  const file = join(dir, 'policywatch.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new DataDirBusyError(dir, pid);
+      rmSync(file, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new Error(`could not lock ${dir}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function openPglite(dataDir: string | undefined): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  let unlockDir = () => {};
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    unlockDir = lockDataDir(dataDir);
+  }
   const lite = dataDir ? new PGlite(dataDir) : new PGlite();
-  await lite.waitReady;
+  try {
+    await lite.waitReady;
+  } catch (err) {
+    unlockDir();
+    throw err;
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(lite) });
   // PGlite is one in-process connection: advisory locks would always succeed, so an in-process
   // mutex gives the same "one holder at a time" guarantee.
@@ -175,6 +222,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     async close() {
       await prisma.$disconnect();
       await lite.close();
+      unlockDir();
     },
   };
 }

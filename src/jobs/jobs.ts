@@ -43,9 +43,22 @@ export async function importHistory(h: JobHelpers, spec: string) {
 
 /** First start with an empty database: seed from the bundled dataset so history shows offline. */
 export async function seedIfEmpty(h: JobHelpers): Promise<boolean> {
+  // A seed is recorded as a run, so one that died part-way is finished at the next start (the
+  // import is idempotent) instead of leaving a silently partial history behind.
+  const runs = h.services.stores.pollRuns;
+  const last = (await runs.list({ source: 'seed', limit: 1 }))[0];
   const { policies } = await h.services.policies.count();
-  if (policies > 0) return false;
-  h.log.info({ dataset: DATASET_PACKAGE }, 'empty database: seeding from the bundled history dataset');
-  await importHistory(h, DATASET_PACKAGE);
+  const unfinished = last !== undefined && last.status !== 'succeeded';
+  if (policies > 0 && !unfinished) return false;
+  await runs.abandonRunning('seed');
+  h.log.info({ dataset: DATASET_PACKAGE, resuming: unfinished }, 'seeding from the bundled history dataset');
+  const run = await runs.start('seed');
+  try {
+    const s = await importHistory(h, DATASET_PACKAGE);
+    await runs.finish(run.id, { status: 'succeeded', apiCalls: 0, policiesSeen: s.policiesRead, policiesChanged: s.policiesCreated, versionsAdded: s.versionsAdded, errors: [] });
+  } catch (err) {
+    await runs.finish(run.id, { status: 'failed', apiCalls: 0, policiesSeen: 0, policiesChanged: 0, versionsAdded: 0, errors: [{ code: 'SEED_FAILED', message: (err as Error).message }] });
+    throw err;
+  }
   return true;
 }

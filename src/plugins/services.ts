@@ -37,7 +37,8 @@ export default fp(async function services(app: FastifyInstance, opts: ServicesPl
       // In the background: the API answers while the history loads.
       const abort = new AbortController();
       app.addHook('onClose', async () => abort.abort());
-      seeding = app.db.tryWithLock(LOCKS.seed, () => seedIfEmpty({ services, log: app.log.child({ component: 'seed' }), signal: abort.signal }))
+      // withLock, not try: a replica that loses the race waits, so its first poll sees the seed.
+      seeding = app.db.withLock(LOCKS.seed, () => seedIfEmpty({ services, log: app.log.child({ component: 'seed' }), signal: abort.signal }))
         .catch((err: unknown) => app.log.error({ err }, 'seeding from the bundled dataset failed'));
     }
     // The first poll waits for the seed, so it diffs against history instead of backfilling cold.

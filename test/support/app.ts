@@ -9,9 +9,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 /** The real app on a fresh database; torn down when the test (or suite) ends. */
-export async function build(t: { after(fn: () => Promise<void>): unknown }, o: { backend?: Backend; iam?: IamSource; config?: Partial<Config> } = {}) {
+export async function build(t: { after(fn: () => Promise<void>): unknown }, o: { backend?: Backend; iam?: IamSource; config?: Partial<Config>; seed?: boolean } = {}) {
   const tdb = await createTestDatabase(o.backend ?? 'postgres');
-  const app = await buildApp({ config: testConfig(o.config), db: tdb.db, iam: o.iam, worker: false, seed: false, logger: false });
+  const app = await buildApp({ config: testConfig(o.config), db: tdb.db, iam: o.iam, worker: false, seed: o.seed ?? false, logger: false });
   t.after(async () => {
     await app.close();
     await tdb.cleanup();

@@ -79,7 +79,10 @@ export class IamPollService {
       // A policy is deprecated when it left the list or turned non-attachable. Only judged on a
       // complete list (listPolicies throws rather than returning a partial one).
       const gone = [...states.values()].filter((s) => s.deprecatedAt === null && !listed.has(s.name));
-      const nonAttachable = list.filter((p) => !p.isAttachable).map((p) => states.get(p.policyName)).filter((s): s is PolicyState => !!s && s.deprecatedAt === null);
+      // "Turned non-attachable": only a change from attachable counts; a policy that never was
+      // attachable is not retired.
+      const nonAttachable = list.filter((p) => !p.isAttachable).map((p) => states.get(p.policyName))
+        .filter((s): s is PolicyState => !!s && s.deprecatedAt === null && s.isAttachable);
       const live = [...states.values()].filter((s) => s.deprecatedAt === null).length;
       let toDeprecate = [...gone, ...nonAttachable];
       // AWS retires a handful of policies at a time. A list that drops many at once (an empty
@@ -184,7 +187,7 @@ function needsWork(p: IamPolicySummary, s: PolicyState | undefined): boolean {
     || s.awsPolicyId !== p.policyId
     || s.arn !== p.arn
     || s.path !== p.path
-    || (s.deprecatedAt !== null) !== !p.isAttachable
+    || (s.deprecatedAt !== null && p.isAttachable)
     || s.isAttachable !== p.isAttachable
     || uncheckedDates(s)
     || !s.versionIds.has(p.defaultVersionId)

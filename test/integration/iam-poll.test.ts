@@ -133,3 +133,17 @@ describe('IAM poll guards', () => {
     assert.equal(list.total, 0);
   });
 });
+
+test('a policy that was never attachable is not deprecated; one that turns non-attachable is', async (t) => {
+  const { fake, iam } = await startCorpusIam(t);
+  const app = await build(t, { iam });
+  fake.setAttachable('AWSServiceRoleForUserSubscriptions', false);
+  const first = await app.services.iamPoll.poll();
+  assert.deepEqual(first.deprecated, []);
+  const again = await app.services.iamPoll.poll();
+  assert.deepEqual(again.deprecated, []);
+  assert.equal(again.run.apiCalls, 1, 'and it is not re-examined on every poll');
+  fake.setAttachable('AmazonQFullAccess', false);
+  const turned = await app.services.iamPoll.poll();
+  assert.deepEqual(turned.deprecated, ['AmazonQFullAccess']);
+});

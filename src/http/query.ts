@@ -5,6 +5,7 @@ import { EVENT_KINDS, type EventKind } from '../core/events.ts';
 import { EVENT_DOC_FLAGS } from '../core/doc-history.ts';
 import type { ChangeQuery } from '../services/change-service.ts';
 import { cursorTime, decodeCursor, inDateRange } from './cursor.ts';
+import { EVENT_ID } from './params.ts';
 
 export const ACCESS_LEVELS = ['List', 'Read', 'Write', 'Tagging', 'Permissions management', 'unknown'] as const;
 export const FLAGS = [
@@ -96,7 +97,7 @@ export function parseChangeQuery(q: RawChangeQuery): ChangeQuery {
   if (out.since && out.until && out.since > out.until) throw new BadRequestError('INVALID_FILTER', 'since must not be after until');
   const c = decodeCursor(q.cursor, { t: 'number', id: 'string' });
   if (c) {
-    if (!/^evt_[0-9a-f]{32}$/.test(c.id)) throw new BadRequestError('INVALID_CURSOR', 'cursor is malformed; use the nextCursor value of a previous page');
+    if (!EVENT_ID.test(c.id)) throw new BadRequestError('INVALID_CURSOR', 'cursor is malformed; use the nextCursor value of a previous page');
     out.before = { occurredAt: cursorTime(c.t), id: c.id };
   }
   return out;

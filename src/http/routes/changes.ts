@@ -3,10 +3,9 @@ import { BadRequestError } from '../../core/errors.ts';
 import type { StoredEvent } from '../../core/events.ts';
 import type { ChangeService } from '../../services/change-service.ts';
 import { encodeCursor } from '../cursor.ts';
+import { EVENT_ID, VERSION_ID, policyNameParam } from '../params.ts';
 import { changeQuerySchema, parseChangeQuery, type RawChangeQuery } from '../query.ts';
 
-const nameParam = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\w+=,.@-]+$' } as const;
-const VERSION = /^v[1-9][0-9]{0,8}$/;
 /** Entries per list in feed pages; GET /api/changes/:id returns the event whole. */
 const LIST_MAX_ENTRIES = 100;
 
@@ -27,14 +26,14 @@ export default async function changeRoutes(app: FastifyInstance) {
   });
 
   app.get<{ Params: { id: string } }>('/changes/:id', async (req) => {
-    if (!/^evt_[0-9a-f]{32}$/.test(req.params.id)) throw new BadRequestError('INVALID_ID', `"${req.params.id}" is not a change id`);
+    if (!EVENT_ID.test(req.params.id)) throw new BadRequestError('INVALID_ID', `"${req.params.id}" is not a change id`);
     const [e] = await app.services.changes.present([await app.services.changes.get(req.params.id)]);
     return e;
   });
 
   app.get<{ Params: { name: string }; Querystring: RawChangeQuery }>(
     '/policies/:name/changes',
-    { schema: { params: { type: 'object', properties: { name: nameParam }, required: ['name'] }, querystring: changeQuerySchema } },
+    { schema: { params: { type: 'object', properties: { name: policyNameParam }, required: ['name'] }, querystring: changeQuerySchema } },
     async (req) => {
       if (req.query.policy !== undefined) throw new BadRequestError('INVALID_FILTER', 'policy is given by the path here');
       const q = parseChangeQuery(req.query);
@@ -46,7 +45,7 @@ export default async function changeRoutes(app: FastifyInstance) {
     '/policies/:name/diff',
     {
       schema: {
-        params: { type: 'object', properties: { name: nameParam }, required: ['name'] },
+        params: { type: 'object', properties: { name: policyNameParam }, required: ['name'] },
         querystring: {
           type: 'object', additionalProperties: false, required: ['from', 'to'],
           properties: { from: { type: 'string', maxLength: 16 }, to: { type: 'string', maxLength: 16 } },
@@ -55,7 +54,7 @@ export default async function changeRoutes(app: FastifyInstance) {
     },
     async (req) => {
       for (const k of ['from', 'to'] as const) {
-        if (!VERSION.test(req.query[k])) throw new BadRequestError('INVALID_VERSION_ID', `${k} must be a policy version id like v3, got "${req.query[k]}"`);
+        if (!VERSION_ID.test(req.query[k])) throw new BadRequestError('INVALID_VERSION_ID', `${k} must be a policy version id like v3, got "${req.query[k]}"`);
       }
       return app.services.changes.diff(req.params.name, req.query.from, req.query.to);
     },

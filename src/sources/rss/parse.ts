@@ -1,6 +1,9 @@
 // Pure parsing of AWS documentation-history RSS feeds (no IO). Whole-document failures throw a
 // typed FeedParseError; per-item trouble (bad date, unsafe link, missing guid) is recorded in
 // `problems` and the item is kept, so one bad entry never costs the others.
+// fast-xml-parser rather than rss-parser: it is synchronous and its own entity handling can be
+// switched off, so no DTD entity can ever expand (rss-parser goes through xml2js/sax); rss-parser
+// stays as the independent reader our tests parse our own Atom/RSS output back with.
 import { createHash } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import { parseFeedDate } from './dates.ts';

@@ -13,7 +13,10 @@ declare module 'fastify' {
 
 export default fp(async function database(app: FastifyInstance, opts: { config: Config; db?: Database | undefined }) {
   const owned = !opts.db;
-  const db = opts.db ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, dataDir: opts.config.dataDir }));
+  // Each concurrent policy write holds a connection for its transaction, plus the lock sessions
+  // (poller, RSS poller, seed) and the API's own queries.
+  const poolMax = Math.max(10, opts.config.iamConcurrency + 6);
+  const db = opts.db ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, dataDir: opts.config.dataDir, poolMax }));
   try {
     const applied = await migrate(db);
     if (applied.length > 0) app.log.info({ applied }, 'migrations applied');

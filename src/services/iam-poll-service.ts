@@ -2,6 +2,7 @@
 // A quiet poll costs the ListPolicies pages alone: a policy is looked at only when its default
 // version or update date differs from ours, when it is new, or when we hold backfilled versions
 // with unreliable create dates that IAM can correct.
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../core/logger.ts';
 import type { IamPolicySummary, IamSource, IamVersionSummary } from '../core/iam.ts';
 import type { NewVersion, PolicyState, PolicyStore, PollError, PollRunRow, PollRunStore, PollStatus } from '../core/stores.ts';
@@ -43,6 +44,8 @@ export class IamPollService {
   async poll(signal?: AbortSignal, onStart?: (run: PollRunRow) => void): Promise<IamPollResult> {
     const { iam, policies, runs, log } = this.deps;
     const now = this.deps.now ?? (() => new Date());
+    // Every in-flight SDK request listens on the poll's signal.
+    if (signal) setMaxListeners(this.deps.concurrency * 2 + 10, signal);
     const run = await runs.start('iam');
     onStart?.(run);
     const callsAtStart = iam.apiCalls;

@@ -2,7 +2,7 @@
 // (colour only on a terminal that has not asked for NO_COLOR) or as the API's JSON.
 import type { Services } from '../container.ts';
 import { renderDiffText } from '../diff/index.ts';
-import { InvalidVersionIdError, versionNumber } from '../core/canonical.ts';
+import { versionNumber } from '../core/canonical.ts';
 
 export interface DiffCommandIo {
   write(text: string): void;
@@ -22,4 +22,3 @@ export async function diffCommand(services: Services, args: { policy: string; fr
   return 0;
 }
 
-export { InvalidVersionIdError };

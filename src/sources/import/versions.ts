@@ -1,14 +1,14 @@
 // Version-id arithmetic shared by the readers and the importer. Pure.
 import type { ImportedVersion } from '../../core/history.ts';
+import { versionNumber as coreVersionNumber } from '../../core/canonical.ts';
 import { ImportError } from './errors.ts';
 
 const VERSION_ID = /^v([1-9]\d{0,8})$/;
 
-/** 'v12' → 12. IAM version ids are 'v' plus a positive integer; anything else throws ImportError. */
+/** 'v12' → 12 (core's parser); anything else throws ImportError so readers can report the file. */
 export function versionNumber(versionId: string): number {
-  const m = VERSION_ID.exec(versionId);
-  if (!m) throw new ImportError('invalid-version-id', '', `invalid policy version id ${JSON.stringify(versionId)} (expected v<N>)`);
-  return Number(m[1]);
+  if (!VERSION_ID.test(versionId)) throw new ImportError('invalid-version-id', '', `invalid policy version id ${JSON.stringify(versionId)} (expected v<N>)`);
+  return coreVersionNumber(versionId);
 }
 
 export function isVersionId(value: unknown): value is string {

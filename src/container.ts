@@ -9,7 +9,7 @@ import { AwsIamSource } from './sources/iam/aws-iam-source.ts';
 import { IamPollService } from './services/iam-poll-service.ts';
 import { ImportService } from './services/import-service.ts';
 import { PolicyService } from './services/policy-service.ts';
-import { EventService } from './services/event-service.ts';
+import { EventService, type PoliciesChangedOptions } from './services/event-service.ts';
 import { ChangeService } from './services/change-service.ts';
 import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './sources/catalog.ts';
@@ -45,8 +45,8 @@ export function createServices(o: ContainerOptions): Services {
     windowDays: o.config.docWindowDays, allowInternalFeedHosts: o.config.feedAllowInternal,
   });
   // New or recomputed events are joined with the documentation entries already stored.
-  const policiesChanged = async (ids: number[], signal?: AbortSignal) => {
-    const r = await events.policiesChanged(ids, signal);
+  const policiesChanged = async (ids: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions) => {
+    const r = await events.policiesChanged(ids, signal, opts);
     if (ids.length > 0) await docHistory.eventsChanged(signal);
     return r;
   };
@@ -54,7 +54,10 @@ export function createServices(o: ContainerOptions): Services {
     iam, policies: stores.policies, runs: stores.pollRuns, log: o.log.child({ component: 'iam-poll' }),
     concurrency: o.config.iamConcurrency, hooks: { policiesChanged },
   });
-  const importer = new ImportService({ policies: stores.policies, log: o.log.child({ component: 'import' }), policiesChanged });
+  const importer = new ImportService({
+    policies: stores.policies, log: o.log.child({ component: 'import' }),
+    events: { versionsStored: (stored) => events.versionsStored(stored), policiesChanged },
+  });
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
   });

@@ -9,13 +9,18 @@ export const DEFAULT_FEED_KINDS: readonly EventKind[] = ['created', 'permissions
 
 export type ActionChangeKind = 'added' | 'removed' | 'scope_changed' | 'deny_added' | 'deny_removed' | 'deny_scope_changed';
 
-export interface ActionChangeRecord {
-  action: string;
-  actionKey: string;
+/**
+ * The per-action changes of an event, grouped: one record per (change, service, access level,
+ * flags) holding the lower-cased names of the actions that share them. Filters on service, access
+ * level and flag match a group exactly, an action filter by membership. Grouping keeps a wildcard
+ * or NotAction grant (20,000+ actions in one event) to a few hundred rows instead of one per action.
+ */
+export interface ActionGroupRecord {
+  change: ActionChangeKind;
   service: string;
   accessLevel: string;
-  change: ActionChangeKind;
   flags: string[];
+  actionKeys: string[];
 }
 
 export interface EventRecord {
@@ -32,13 +37,15 @@ export interface EventRecord {
   broadened: boolean;
   narrowed: boolean;
   catalogVersion: string | null;
-  diff: JsonValue;
+  /** The packed diff (core/diff-codec.ts) as JSON text: serialised once, for the fingerprint and the store. */
+  diffJson: string;
   flags: string[];
   fingerprint: string;
-  actions: ActionChangeRecord[];
+  actionGroups: ActionGroupRecord[];
 }
 
-export interface StoredEvent extends Omit<EventRecord, 'actions' | 'fingerprint' | 'policyId'> {
+export interface StoredEvent extends Omit<EventRecord, 'actionGroups' | 'fingerprint' | 'policyId' | 'diffJson'> {
+  diff: JsonValue;
   policy: { name: string; arn: string };
   /** Flags from the documentation-history join (see core/doc-history.ts). */
   docFlags: string[];
@@ -49,7 +56,8 @@ export interface StoredEvent extends Omit<EventRecord, 'actions' | 'fingerprint'
 export interface VersionDoc {
   versionId: string;
   versionNumber: number;
-  document: JsonValue;
+  /** The stored document as JSON text, parsed where it is used: histories in memory stay small. */
+  documentJson: string;
   documentHash: string;
   awsCreatedAt: Date | null;
   createDateUnreliable: boolean;

@@ -69,6 +69,8 @@ export interface WriteResult {
   versionsAdded: string[];
   /** Backfilled create dates IAM corrected (events move on the time axis). */
   datesCorrected: number;
+  /** The observed_at of the versions added (the writing transaction's time), where known. */
+  observedAt?: Date;
 }
 
 export interface PolicyListQuery {

@@ -17,9 +17,21 @@ export interface SqlRunner {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
+/** SqlRunner on the shared pool, plus transactions on a connection of their own. */
+export interface BulkSql extends SqlRunner {
+  /** BEGIN … COMMIT around fn on one connection; ROLLBACK when fn throws. */
+  transaction<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
+}
+
 export interface Database {
   readonly kind: DbKind;
   readonly prisma: PrismaClient;
+  /**
+   * Raw SQL beside Prisma, for the bulk statements of imports and change events: their multi-MB
+   * parameters and results cost the ORM seconds to copy and parse, and its debug module keeps the
+   * arguments of the last 100 queries alive. Same database, same schema; only src/db uses it.
+   */
+  readonly sql: BulkSql;
   /** Runs fn on a dedicated connection that holds a session advisory lock for its duration. */
   withLock<T>(key: bigint, fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
   /** Like withLock but returns { acquired: false } at once when another session holds the lock. */
@@ -64,6 +76,24 @@ function openPostgres(connectionString: string, poolMax: number): Database {
   return {
     kind: 'postgres',
     prisma,
+    sql: {
+      exec: async (sql) => {
+        await pool.query(sql);
+      },
+      query: async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[],
+      transaction: (fn) =>
+        onSession(pool, async (client, lost) => {
+          await client.query('BEGIN');
+          try {
+            const result = await fn(runnerFor(client));
+            await client.query('COMMIT');
+            return result;
+          } catch (err) {
+            if (!lost.err) await client.query('ROLLBACK').catch((e: Error) => (lost.err ??= e));
+            throw err;
+          }
+        }),
+    },
     async withLock(key, fn) {
       return onSession(pool, async (client, lost) => {
         await client.query('SELECT pg_advisory_lock($1)', [key.toString()]);
@@ -194,6 +224,18 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   return {
     kind: 'pglite',
     prisma,
+    sql: {
+      ...runner,
+      transaction: (fn) =>
+        lite.transaction((tx) =>
+          fn({
+            exec: async (sql) => {
+              await tx.exec(sql);
+            },
+            query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
+          }),
+        ),
+    },
     async withLock(key, fn) {
       while (held.has(key)) await held.get(key);
       let release!: () => void;

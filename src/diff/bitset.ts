@@ -20,19 +20,6 @@ export function orInto(target: Bits, src: Bits, lo = 0): void {
   for (let i = 0; i < src.length; i++) target[lo + i] = (target[lo + i] ?? 0) | (src[i] ?? 0);
 }
 
-/** a & ~b */
-export function andNot(a: Bits, b: Bits): Bits {
-  const out = new Uint32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = (a[i] ?? 0) & ~(b[i] ?? 0);
-  return out;
-}
-
-export function and(a: Bits, b: Bits): Bits {
-  const out = new Uint32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = (a[i] ?? 0) & (b[i] ?? 0);
-  return out;
-}
-
 export function isEmpty(bits: Bits): boolean {
   for (let i = 0; i < bits.length; i++) if (bits[i] !== 0) return false;
   return true;
@@ -44,16 +31,11 @@ export function equal(a: Bits, b: Bits): boolean {
   return true;
 }
 
-/** Ids of set bits, ascending. */
-export function ids(bits: Bits): number[] {
+/** Ids of set bits of a range set, ascending. */
+export function rangeIds(r: RangeBits): number[] {
   const out: number[] = [];
-  for (let w = 0; w < bits.length; w++) {
-    let word = bits[w] ?? 0;
-    while (word !== 0) {
-      const low = word & -word;
-      out.push((w << 5) + (31 - Math.clz32(low)));
-      word ^= low;
-    }
+  for (let i = 0; i < r.words.length; i++) {
+    for (let word = r.words[i]!; word !== 0; word &= word - 1) out.push(((r.lo + i) << 5) + (31 - Math.clz32(word & -word)));
   }
   return out;
 }
@@ -87,30 +69,41 @@ export function rangeHas(r: RangeBits, id: number): boolean {
   return w >= 0 && w < r.words.length && ((r.words[w] ?? 0) & (1 << (id & 31))) !== 0;
 }
 
-/** target (full length) |= r */
-export function orRangeInto(target: Bits, r: RangeBits): void {
-  orInto(target, r.words, r.lo);
-}
-
-/** target (full length) |= a ^ b */
-export function orXorInto(target: Bits, a: RangeBits, b: RangeBits): void {
-  const lo = Math.min(a.lo, b.lo);
-  const hi = Math.max(a.lo + a.words.length, b.lo + b.words.length);
-  for (let w = lo; w < hi; w++) {
-    const x = w - a.lo >= 0 ? (a.words[w - a.lo] ?? 0) : 0;
-    const y = w - b.lo >= 0 ? (b.words[w - b.lo] ?? 0) : 0;
-    target[w] = (target[w] ?? 0) | (x ^ y);
+/** a & ~b, over a's words. */
+export function minus(a: RangeBits, b: RangeBits): RangeBits {
+  const words = new Uint32Array(a.words.length);
+  const shift = a.lo - b.lo;
+  for (let i = 0; i < words.length; i++) {
+    const j = i + shift;
+    words[i] = a.words[i]! & ~(j >= 0 && j < b.words.length ? b.words[j]! : 0);
   }
+  return { lo: a.lo, words };
 }
 
-/** Call fn for each id set in both `bits` (words from lo) and `mask` (full length), ascending. */
-export function forEachMasked(bits: Bits, lo: number, mask: Bits, fn: (id: number) => void): void {
-  for (let i = 0; i < bits.length; i++) {
-    let word = (bits[i] ?? 0) & (mask[lo + i] ?? 0);
-    while (word !== 0) {
-      const low = word & -word;
-      fn(((lo + i) << 5) + (31 - Math.clz32(low)));
-      word ^= low;
-    }
+/** a & b, over the words both cover. */
+export function intersect(a: RangeBits, b: RangeBits): RangeBits {
+  const lo = Math.max(a.lo, b.lo);
+  const hi = Math.min(a.lo + a.words.length, b.lo + b.words.length);
+  if (hi <= lo) return { lo: 0, words: new Uint32Array(0) };
+  const words = new Uint32Array(hi - lo);
+  for (let i = 0; i < words.length; i++) words[i] = a.words[lo - a.lo + i]! & b.words[lo - b.lo + i]!;
+  return { lo, words };
+}
+
+/** target |= r, over the words the two ranges share. */
+export function orRangeInto(target: RangeBits, r: RangeBits): void {
+  const from = Math.max(target.lo, r.lo);
+  const to = Math.min(target.lo + target.words.length, r.lo + r.words.length);
+  for (let w = from; w < to; w++) target.words[w - target.lo] = target.words[w - target.lo]! | r.words[w - r.lo]!;
+}
+
+/** target |= a ^ b, over target's words. */
+export function orXorInto(target: RangeBits, a: RangeBits, b: RangeBits): void {
+  const from = Math.max(target.lo, Math.min(a.lo, b.lo));
+  const to = Math.min(target.lo + target.words.length, Math.max(a.lo + a.words.length, b.lo + b.words.length));
+  for (let w = from; w < to; w++) {
+    const x = w >= a.lo && w < a.lo + a.words.length ? a.words[w - a.lo]! : 0;
+    const y = w >= b.lo && w < b.lo + b.words.length ? b.words[w - b.lo]! : 0;
+    target.words[w - target.lo] = target.words[w - target.lo]! | (x ^ y);
   }
 }

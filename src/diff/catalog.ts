@@ -25,6 +25,8 @@ export interface Expansion {
   readonly unknown?: string;
   /** True when the service part has no wildcard ("s3:Get*" yes, "*:Get*" no). */
   readonly namesService: boolean;
+  /** The lower-cased service the pattern names, when namesService. */
+  readonly service?: string;
   /** Case-insensitive matcher over lower-cased "service:action" text (used for unknown actions). */
   readonly matches: (lowerAction: string) => boolean;
 }
@@ -35,12 +37,43 @@ export function hasWildcard(pattern: string): boolean {
   return WILDCARD.test(pattern);
 }
 
-/** Compile an IAM glob (* any run, ? one character) over lower-cased text. */
+/**
+ * Whether `text` matches the IAM glob `pattern` (* any run, ? one code unit, everything else
+ * literal), both compared as given. A scan that backtracks only to the last '*', which is exact for
+ * globs and needs no compiled RegExp: resource and action globs are open-ended input, and compiling
+ * one RegExp per distinct glob cost more than all the matching.
+ */
+export function globMatch(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1; // position of the last '*' seen in pattern
+  let resume = 0; // text position that '*' is currently assumed to extend to
+  while (t < text.length) {
+    const c = pattern.charCodeAt(p); // NaN past the end
+    if (c === STAR) {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.length && (c === QUESTION || c === text.charCodeAt(t))) {
+      p++;
+      t++;
+    } else if (star >= 0) {
+      p = star + 1; // let the last '*' take one more character
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (pattern.charCodeAt(p) === STAR) p++;
+  return p === pattern.length;
+}
+
+const STAR = 42; // '*'
+const QUESTION = 63; // '?'
+
+/** A matcher for one IAM glob over lower-cased text. */
 export function globMatcher(lowerPattern: string): (text: string) => boolean {
   if (!hasWildcard(lowerPattern)) return (text) => text === lowerPattern;
-  const src = lowerPattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  const re = new RegExp('^' + src + '$', 's');
-  return (text) => re.test(text);
+  return (text) => globMatch(lowerPattern, text);
 }
 
 export function normaliseAccessLevel(raw: string | undefined): AccessLevel {
@@ -168,13 +201,17 @@ export class Catalog {
     const firstWild = lower.search(WILDCARD);
     const colon = lower.indexOf(':');
     const namesService = colon > 0 && (firstWild < 0 || firstWild > colon);
+    const service = namesService ? lower.slice(0, colon) : undefined;
+    const result = (lo: number, words: Bits, count: number): Expansion =>
+      count === 0
+        ? { lo: 0, words: new Uint32Array(0), count: 0, unknown: lower, namesService, service, matches }
+        : { lo, words, count, namesService, service, matches };
     if (firstWild < 0) {
       const id = this.byLower.get(lower);
-      if (id === undefined) return { lo: 0, words: new Uint32Array(0), count: 0, unknown: lower, namesService, matches };
-      const lo = id >>> 5;
+      if (id === undefined) return result(0, new Uint32Array(0), 0);
       const words = new Uint32Array(1);
       set(words, id & 31);
-      return { lo, words, count: 1, namesService, matches };
+      return result(id >>> 5, words, 1);
     }
     // Names sharing the literal prefix form one contiguous id range (the names are sorted).
     const prefix = lower.slice(0, firstWild);
@@ -191,8 +228,7 @@ export class Catalog {
         count++;
       }
     }
-    if (count === 0) return { lo: 0, words: new Uint32Array(0), count: 0, unknown: lower, namesService, matches };
-    return { lo, words, count, namesService, matches };
+    return result(lo, words, count);
   }
 
   private lowerBound(prefix: string): number {

@@ -1,5 +1,7 @@
 // Per-action labels. Kept separate from the set algebra so the lists can be reviewed on their own.
-import type { AccessLevel, ActionFlag } from './types.ts';
+import type { Bits } from './bitset.ts';
+import type { Catalog } from './catalog.ts';
+import type { AccessLevel, ActionFlag, SeenBefore } from './types.ts';
 
 /**
  * Actions that appear in published IAM privilege-escalation paths, alone or combined with
@@ -59,11 +61,38 @@ export function isPrivilegeEscalation(lowerAction: string): boolean {
   return PRIVESC.has(lowerAction);
 }
 
+// Flags as bits. A result can hold 500,000+ entries, so entries share one frozen array per flag
+// combination instead of allocating their own; the order is the order the flags were always listed in.
+export const FLAG_ORDER: readonly ActionFlag[] = ['permissions-management', 'privilege-escalation', 'unknown-action', 'first-seen-action', 'first-seen-service'];
+export const FIRST_SEEN_ACTION = 1 << FLAG_ORDER.indexOf('first-seen-action');
+export const FIRST_SEEN_SERVICE = 1 << FLAG_ORDER.indexOf('first-seen-service');
+const FLAG_LISTS: readonly ActionFlag[][] = Array.from({ length: 1 << FLAG_ORDER.length }, (_, bits) =>
+  Object.freeze(FLAG_ORDER.filter((_, i) => (bits & (1 << i)) !== 0)) as ActionFlag[],
+);
+
 /** Flags that depend only on the action itself (first-seen flags are added by the diff). */
-export function staticFlags(lowerAction: string, accessLevel: AccessLevel, unknown: boolean): ActionFlag[] {
-  const flags: ActionFlag[] = [];
-  if (accessLevel === 'Permissions management') flags.push('permissions-management');
-  if (PRIVESC.has(lowerAction)) flags.push('privilege-escalation');
-  if (unknown) flags.push('unknown-action');
-  return flags;
+export function staticFlagBits(lowerAction: string, accessLevel: AccessLevel, unknown: boolean): number {
+  return (accessLevel === 'Permissions management' ? 1 : 0) | (PRIVESC.has(lowerAction) ? 2 : 0) | (unknown ? 4 : 0);
+}
+
+/** The shared, frozen flag list for a set of flag bits (callers must copy before changing it). */
+export function flagList(bits: number): ActionFlag[] {
+  return FLAG_LISTS[bits] as ActionFlag[];
+}
+
+/**
+ * FirstSeenTracker's SeenBefore carries its id bit set under this key: a catalog action is in
+ * `actions` exactly when its id is in the set, and testing a bit is cheaper than hashing the name
+ * for every added entry. Other SeenBefore implementations are asked through `actions.has`.
+ */
+export const SEEN_IDS = Symbol('seen catalog ids');
+
+export interface SeenIds {
+  catalog: Catalog;
+  ids: Bits;
+}
+
+export function seenIdsOf(seen: SeenBefore | undefined, catalog: Catalog): Bits | undefined {
+  const s = (seen as { [SEEN_IDS]?: SeenIds } | undefined)?.[SEEN_IDS];
+  return s?.catalog === catalog ? s.ids : undefined;
 }

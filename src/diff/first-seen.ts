@@ -1,9 +1,11 @@
 // First-seen tracking over a whole corpus in one pass. The diff itself stays pure: it only reads
 // the SeenBefore sets this tracker maintains.
-import { type Bits, andNot, ids, orInto, wordsFor } from './bitset.ts';
+import { type Bits, type RangeBits, orInto, rangeIds, wordsFor } from './bitset.ts';
 import type { Catalog } from './catalog.ts';
 import { serviceOf } from './catalog.ts';
 import { prepareDocument } from './diff.ts';
+import type { PreparedStatement } from './prepare.ts';
+import { SEEN_IDS, type SeenIds } from './enrich.ts';
 import type { SeenBefore } from './types.ts';
 
 /**
@@ -22,31 +24,39 @@ export class FirstSeenTracker {
 
   /** Live read-only view; diff with it before recording the version being diffed. */
   get seenBefore(): SeenBefore {
-    return { actions: this.actions, services: this.services };
+    const ids: SeenIds = { catalog: this.catalog, ids: this.seenIds };
+    return { actions: this.actions, services: this.services, [SEEN_IDS]: ids } as SeenBefore;
   }
 
   /** Add what a version grants. Accepts a raw document or a PreparedDocument of the same catalog. */
   record(doc: unknown): void {
     const prepared = prepareDocument(doc, this.catalog);
-    const granted = new Uint32Array(this.seenIds.length);
+    const named: NamedGrants[] = [];
+    let lo = this.seenIds.length;
+    let hi = 0;
     for (const s of prepared.allow.statements) {
       if (s.stmt.notAction) continue;
-      for (const e of s.exps) {
-        if (!e.namesService) continue;
-        if (e.unknown !== undefined) {
-          this.actions.add(e.unknown);
-          this.services.add(serviceOf(e.unknown));
-        } else {
-          orInto(granted, e.words, e.lo);
-        }
+      const n = namedGrants(s);
+      for (const key of n.unknown) {
+        this.actions.add(key);
+        this.services.add(serviceOf(key));
       }
+      if (n.bits.words.length === 0) continue;
+      named.push(n);
+      lo = Math.min(lo, n.bits.lo);
+      hi = Math.max(hi, n.bits.lo + n.bits.words.length);
     }
-    // Only ids not seen yet turn into strings; after the first few hundred versions that is few.
-    for (const id of ids(andNot(granted, this.seenIds))) {
+    if (hi <= lo) return;
+    // Granted but not seen yet. Only those ids turn into strings; after the first few hundred
+    // versions that is few.
+    const fresh: RangeBits = { lo, words: new Uint32Array(hi - lo) };
+    for (const n of named) orInto(fresh.words, n.bits.words, n.bits.lo - lo);
+    for (let i = 0; i < fresh.words.length; i++) fresh.words[i] = fresh.words[i]! & ~this.seenIds[lo + i]!;
+    for (const id of rangeIds(fresh)) {
       this.actions.add(this.catalog.lowerNames[id] as string);
       this.services.add(this.catalog.service(id));
     }
-    orInto(this.seenIds, granted);
+    orInto(this.seenIds, fresh.words, lo);
   }
 
   /**
@@ -76,4 +86,37 @@ export class FirstSeenTracker {
 function timeOf(date: Date | string | undefined): number {
   const t = date instanceof Date ? date.getTime() : typeof date === 'string' ? Date.parse(date) : NaN;
   return Number.isFinite(t) ? t : Number.POSITIVE_INFINITY;
+}
+
+/** What an Allow/Action statement grants through patterns that name their service. */
+interface NamedGrants {
+  /** Patterns outside the catalog (lower-cased), in pattern order. */
+  unknown: string[];
+  /** Catalog actions. */
+  bits: RangeBits;
+}
+
+// Statements are shared between the versions that repeat them (see prepare.ts), so this is worked
+// out once per statement rather than once per pattern and version.
+const namedGrantsOf = new WeakMap<PreparedStatement, NamedGrants>();
+
+function namedGrants(s: PreparedStatement): NamedGrants {
+  let n = namedGrantsOf.get(s);
+  if (!n) {
+    const unknown: string[] = [];
+    let lo = Infinity;
+    let hi = 0;
+    for (const e of s.exps) {
+      if (!e.namesService) continue;
+      if (e.unknown !== undefined) unknown.push(e.unknown);
+      else if (e.words.length > 0) {
+        lo = Math.min(lo, e.lo);
+        hi = Math.max(hi, e.lo + e.words.length);
+      }
+    }
+    const bits: RangeBits = hi > lo ? { lo, words: new Uint32Array(hi - lo) } : { lo: 0, words: new Uint32Array(0) };
+    for (const e of s.exps) if (e.namesService && e.unknown === undefined) orInto(bits.words, e.words, e.lo - bits.lo);
+    namedGrantsOf.set(s, (n = { unknown, bits }));
+  }
+  return n;
 }

@@ -1,6 +1,6 @@
 // Whether one prepared document allows or denies one action, and through which patterns: the
 // reverse index ("which policies grant X now") asks this of every current default version.
-import { has } from './bitset.ts';
+import { has, rangeHas } from './bitset.ts';
 import type { PreparedDocument, Side } from './prepare.ts';
 import { matchingPatterns } from './prepare.ts';
 
@@ -28,7 +28,7 @@ export function coverage(doc: PreparedDocument, action: string): ActionCoverage 
     return [...new Set(via)].sort();
   };
   const allowVia = sideVia(doc.allow);
-  const allowed = id >= 0 ? has(doc.allow.bits, id) : allowVia.length > 0;
-  const denied = id >= 0 ? has(doc.deny.bits, id) : sideVia(doc.deny).length > 0;
+  const allowed = id >= 0 ? rangeHas(doc.allow.bits, id) : allowVia.length > 0;
+  const denied = id >= 0 ? rangeHas(doc.deny.bits, id) : sideVia(doc.deny).length > 0;
   return { allowed, denied, via: allowed ? allowVia : [] };
 }

@@ -133,18 +133,18 @@ function parseStatement(raw: unknown): NormalizedStatement {
   if (hasAction === hasNotAction) throw new StatementError('exactly one of Action and NotAction is required');
   const written = stringList(hasAction ? raw.Action : raw.NotAction, hasAction ? 'Action' : 'NotAction');
   // Duplicates differing only in case keep the smallest spelling: independent of their order.
-  const seen = new Map<string, number>();
+  const seen = new Set<string>();
   const patterns: string[] = [];
   const lowerPatterns: string[] = [];
   for (const p of written) {
     const l = p.toLowerCase();
-    const at = seen.get(l);
-    if (at === undefined) {
-      seen.set(l, patterns.length);
+    const size = seen.size;
+    if (seen.add(l).size > size) {
       patterns.push(p);
       lowerPatterns.push(l);
-    } else if (p < (patterns[at] as string)) {
-      patterns[at] = p;
+    } else {
+      const at = lowerPatterns.indexOf(l); // duplicates are rare: one set operation per pattern
+      if (p < (patterns[at] as string)) patterns[at] = p;
     }
   }
   const hasResource = raw.Resource !== undefined;
@@ -209,32 +209,152 @@ export function normalizePolicy(input: unknown): NormalizedPolicy {
 }
 
 // Consecutive versions of a policy repeat most statements verbatim, so parsed statements are
-// cached by their JSON text (a string key; bounded, cleared when full). Parsing is pure, so a hit
-// returns exactly what parsing would.
-const STATEMENT_CACHE_LIMIT = 20_000;
-const statementCache = new Map<string, NormalizedStatement | string>();
+// cached (bounded, cleared when full). Parsing is pure, so a hit returns exactly what parsing would.
+// A statement that is plain JSON data (what JSON.parse returns) is found by a structural
+// fingerprint and confirmed by comparing it with a copy taken when it was parsed, which is several
+// times cheaper than building its JSON text; anything else is keyed by its JSON text.
+const STATEMENT_CACHE_LIMIT = 2_000;
+const byFingerprint = new Map<number, { copy: unknown; parsed: NormalizedStatement | string }[]>();
+const byText = new Map<string, NormalizedStatement | string>();
+let cachedCount = 0;
+// Statements listing hundreds of actions or resources (ReadOnlyAccess lists ~4,000 actions) are
+// nearly always new: a version that changes such a policy changes its big statement. Caching them
+// would keep megabytes for few hits, so they are parsed without the cache.
+const UNCACHED_LIST_SIZE = 256;
 
 function cachedStatement(raw: unknown): NormalizedStatement | string {
+  if (!isPlainObject(raw) || isLarge(raw)) return parseOrProblem(raw);
+  const fp = fingerprint(raw, 0, 0);
+  if (fp !== undefined) {
+    const bucket = byFingerprint.get(fp);
+    if (bucket) for (const e of bucket) if (sameJson(e.copy, raw)) return e.parsed;
+    const parsed = parseOrProblem(raw);
+    makeRoom();
+    const entry = { copy: copyJson(raw), parsed };
+    const list = byFingerprint.get(fp);
+    if (!list) byFingerprint.set(fp, [entry]);
+    else if (list.push(entry) > 8) list.shift(); // colliding fingerprints: keep lookups short
+    return parsed;
+  }
   let key: string | undefined;
   try {
-    key = isPlainObject(raw) ? JSON.stringify(raw) : undefined;
+    key = JSON.stringify(raw);
   } catch {
     key = undefined; // not JSON data (cycles, BigInt): parse uncached, parseStatement reports it
   }
-  const hit = key === undefined ? undefined : statementCache.get(key);
+  const hit = key === undefined ? undefined : byText.get(key);
   if (hit !== undefined) return hit;
-  let parsed: NormalizedStatement | string;
-  try {
-    parsed = parseStatement(raw);
-  } catch (err) {
-    if (!(err instanceof StatementError)) throw err;
-    parsed = err.message;
-  }
+  const parsed = parseOrProblem(raw);
   if (key !== undefined) {
-    if (statementCache.size >= STATEMENT_CACHE_LIMIT) statementCache.clear();
-    statementCache.set(key, parsed);
+    makeRoom();
+    byText.set(key, parsed);
   }
   return parsed;
+}
+
+/** Called before adding an entry: clears the cache when it is full. */
+function makeRoom(): void {
+  if (cachedCount >= STATEMENT_CACHE_LIMIT) {
+    byFingerprint.clear();
+    byText.clear();
+    cachedCount = 0;
+  }
+  cachedCount++;
+}
+
+function parseOrProblem(raw: unknown): NormalizedStatement | string {
+  try {
+    return parseStatement(raw);
+  } catch (err) {
+    if (!(err instanceof StatementError)) throw err;
+    return err.message;
+  }
+}
+
+function isLarge(raw: Record<string, unknown>): boolean {
+  const size = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+  return size(raw.Action) + size(raw.NotAction) + size(raw.Resource) + size(raw.NotResource) > UNCACHED_LIST_SIZE;
+}
+
+// Statements nest a few levels (Condition → operator → key → values); deeper data is left to the
+// JSON-text path, which also keeps cyclic data away from the recursion below.
+const MAX_DEPTH = 8;
+
+/**
+ * A hash of plain JSON data (null, booleans, finite numbers, strings, arrays and Object-prototype
+ * objects, keys in order), or undefined when `v` is anything else. Strings contribute their length
+ * and a few characters: collisions only cost a comparison.
+ */
+function fingerprint(v: unknown, h: number, depth: number): number | undefined {
+  switch (typeof v) {
+    case 'string':
+      return mixString(h, v);
+    case 'boolean':
+      return mix(h, v ? 1 : 2);
+    case 'number':
+      return Number.isFinite(v) ? mix(h, (v * 1000003) | 0) : undefined;
+    case 'object': {
+      if (v === null) return mix(h, 3);
+      if (depth >= MAX_DEPTH) return undefined;
+      let out: number | undefined;
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) return undefined;
+        out = mix(h, v.length + 4);
+        for (let i = 0; i < v.length && out !== undefined; i++) out = fingerprint(v[i], out, depth + 1);
+        return out;
+      }
+      if (Object.getPrototypeOf(v) !== Object.prototype) return undefined;
+      out = mix(h, 5);
+      for (const k of Object.keys(v)) {
+        out = fingerprint((v as Record<string, unknown>)[k], mixString(out, k), depth + 1);
+        if (out === undefined) return undefined;
+      }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function mix(h: number, x: number): number {
+  return (Math.imul(h ^ x, 0x9e3779b1) + 0x7f4a7c15) | 0;
+}
+
+function mixString(h: number, s: string): number {
+  const n = s.length;
+  h = mix(h, n);
+  if (n === 0) return h;
+  h = mix(h, s.charCodeAt(0) | (s.charCodeAt(n - 1) << 16));
+  return mix(h, s.charCodeAt(n >> 1) | (s.charCodeAt(n >> 2) << 16));
+}
+
+/** Deep copy of data fingerprint() accepted. */
+function copyJson(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(copyJson);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = copyJson((v as Record<string, unknown>)[k]);
+  return out;
+}
+
+/** Equal plain JSON data, keys in the same order (so parsing both gives the same result). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i] as string;
+    if (k !== kb[i] || !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 function sidOf(raw: unknown): string {

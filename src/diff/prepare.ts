@@ -27,7 +27,8 @@ export interface GrantGroup {
 
 export interface Side {
   effect: Effect;
-  bits: Bits;
+  /** Catalog actions covered by statements of this effect. */
+  bits: RangeBits;
   statements: PreparedStatement[];
   groups: GrantGroup[];
   groupByKey: Map<string, GrantGroup>;
@@ -44,7 +45,7 @@ export class PreparedDocument {
   /** Patterns that resolve to no catalog action: lower-cased key → display spelling. */
   readonly unknown: Map<string, string>;
   private literalMap: Map<string, string> | undefined;
-  private readonly unknownMemo = new Map<string, string[]>();
+  private readonly unknownMemo: Partial<Record<Effect, Map<string, string[]>>> = {};
 
   constructor(doc: unknown, catalog: Catalog) {
     this.catalog = catalog;
@@ -56,11 +57,12 @@ export class PreparedDocument {
 
   private side(effect: Effect): Side {
     const catalog = this.catalog;
-    const words = wordsFor(catalog.size);
-    const bits = new Uint32Array(words);
-    const statements: PreparedStatement[] = [];
+    const statements: ResolvedStatement[] = [];
     const groupByKey = new Map<string, GrantGroup>();
-    // Pass 1: resolve patterns, and find each grant group's word range so it is allocated once.
+    // Pass 1: resolve patterns, and find the word range of the side and of each grant group so
+    // each set is allocated once, over the words it needs (most policies touch a few services).
+    let sideLo = Infinity;
+    let sideHi = 0;
     const range = new Map<string, { lo: number; hi: number }>();
     for (const stmt of this.policy.statements) {
       if (stmt.effect !== effect) continue;
@@ -68,11 +70,11 @@ export class PreparedDocument {
       const { exps, own } = resolved;
       const lo = own.lo;
       const hi = own.lo + own.words.length;
-      for (let i = 0; i < exps.length; i++) {
-        const exp = exps[i]!;
-        if (exp.unknown !== undefined) keepMin(this.unknown, exp.unknown, displayUnknown(stmt.patterns[i] as string));
+      for (const i of resolved.unknownAt) keepMin(this.unknown, exps[i]!.unknown as string, displayUnknown(stmt.patterns[i] as string));
+      if (hi > lo) {
+        sideLo = Math.min(sideLo, lo);
+        sideHi = Math.max(sideHi, hi);
       }
-      orInto(bits, own.words, own.lo);
       statements.push(resolved);
       const r = range.get(stmt.grantKey);
       if (!r) range.set(stmt.grantKey, { lo, hi });
@@ -88,14 +90,17 @@ export class PreparedDocument {
         g.spelling = stmt.grantSpelling;
       }
     }
-    // Pass 2: fill the groups.
+    // Pass 2: fill the side's set and the groups.
+    const bits: RangeBits = sideHi > sideLo ? { lo: sideLo, words: new Uint32Array(sideHi - sideLo) } : { lo: 0, words: NO_WORDS };
     for (const [key, r] of range) {
       const g = groupByKey.get(key) as GrantGroup;
       g.bits = r.hi > r.lo ? { lo: r.lo, words: new Uint32Array(r.hi - r.lo) } : { lo: 0, words: NO_WORDS };
     }
-    for (const s of statements as ResolvedStatement[]) {
+    for (const s of statements) {
+      if (s.own.words.length === 0) continue;
+      orInto(bits.words, s.own.words, s.own.lo - bits.lo);
       const g = groupByKey.get(s.stmt.grantKey) as GrantGroup;
-      if (s.own.words.length > 0) orInto(g.bits.words, s.own.words, s.own.lo - g.bits.lo);
+      orInto(g.bits.words, s.own.words, s.own.lo - g.bits.lo);
     }
     const groups = [...groupByKey.values()].sort((a, b) => cmp(a.key, b.key));
     return { effect, bits, statements, groups, groupByKey };
@@ -119,7 +124,8 @@ export class PreparedDocument {
       for (const stmt of this.policy.statements) {
         const prefix = literalKey(stmt.effect, stmt.notAction, '');
         const lowerPrefix = prefix.toLowerCase();
-        stmt.patterns.forEach((written, i) => keepMin(map, lowerPrefix + (stmt.lowerPatterns[i] as string), prefix + written));
+        const { patterns, lowerPatterns } = stmt;
+        for (let i = 0; i < patterns.length; i++) keepMin(map, lowerPrefix + (lowerPatterns[i] as string), prefix + (patterns[i] as string));
       }
       this.literalMap = map;
     }
@@ -128,15 +134,15 @@ export class PreparedDocument {
 
   /** Sorted grant keys of this side's statements covering an action outside the catalog. */
   unknownGrantKeys(side: Side, lowerKey: string): string[] {
-    const memoKey = side.effect + ' ' + lowerKey; // a history walk asks each version twice
-    const hit = this.unknownMemo.get(memoKey);
+    const memo = (this.unknownMemo[side.effect] ??= new Map()); // a history walk asks each version twice
+    const hit = memo.get(lowerKey);
     if (hit) return hit;
     const keys = new Set<string>();
     for (const s of side.statements) {
-      if (matchingPatterns(s, lowerKey).length > 0 !== s.stmt.notAction) keys.add(s.stmt.grantKey);
+      if (anyPatternMatches(s, lowerKey) !== s.stmt.notAction) keys.add(s.stmt.grantKey);
     }
     const out = [...keys].sort();
-    this.unknownMemo.set(memoKey, out);
+    memo.set(lowerKey, out);
     return out;
   }
 }
@@ -146,15 +152,14 @@ export class PreparedDocument {
 // has thousands of patterns and dozens of actions the catalog lacks).
 const patternIndex = new WeakMap<PreparedStatement, { byService: Map<string, number[]>; global: number[] }>();
 
-/** Indices of the statement's patterns matching a lower-cased action (or opaque pattern) key. */
-export function matchingPatterns(s: PreparedStatement, lowerKey: string): number[] {
+function patternIndexOf(s: PreparedStatement): { byService: Map<string, number[]>; global: number[] } {
   let index = patternIndex.get(s);
   if (!index) {
     index = { byService: new Map(), global: [] };
     for (let i = 0; i < s.exps.length; i++) {
-      if (!s.exps[i]!.namesService) index.global.push(i);
+      const svc = s.exps[i]!.service;
+      if (svc === undefined) index.global.push(i);
       else {
-        const svc = serviceOf(s.stmt.lowerPatterns[i] as string);
         const list = index.byService.get(svc);
         if (list) list.push(i);
         else index.byService.set(svc, [i]);
@@ -162,15 +167,33 @@ export function matchingPatterns(s: PreparedStatement, lowerKey: string): number
     }
     patternIndex.set(s, index);
   }
+  return index;
+}
+
+const NO_INDICES: readonly number[] = [];
+
+/** Indices of the statement's patterns matching a lower-cased action (or opaque pattern) key. */
+export function matchingPatterns(s: PreparedStatement, lowerKey: string): number[] {
+  const index = patternIndexOf(s);
   const out: number[] = [];
-  for (const i of index.byService.get(serviceOf(lowerKey)) ?? []) if (s.exps[i]!.matches(lowerKey)) out.push(i);
+  for (const i of index.byService.get(serviceOf(lowerKey)) ?? NO_INDICES) if (s.exps[i]!.matches(lowerKey)) out.push(i);
   for (const i of index.global) if (s.exps[i]!.matches(lowerKey)) out.push(i);
   return out.sort((x, y) => x - y);
+}
+
+/** matchingPatterns(s, lowerKey).length > 0, without building the list. */
+export function anyPatternMatches(s: PreparedStatement, lowerKey: string): boolean {
+  const index = patternIndexOf(s);
+  for (const i of index.byService.get(serviceOf(lowerKey)) ?? NO_INDICES) if (s.exps[i]!.matches(lowerKey)) return true;
+  for (const i of index.global) if (s.exps[i]!.matches(lowerKey)) return true;
+  return false;
 }
 
 interface ResolvedStatement extends PreparedStatement {
   /** The catalog actions the statement covers, over the word range they fall in. */
   own: RangeBits;
+  /** Indices of the patterns that resolve to no catalog action. */
+  unknownAt: number[];
 }
 
 // Resolving a statement against the catalog depends only on the two, and normalised statements
@@ -203,7 +226,9 @@ function resolveStatement(stmt: NormalizedStatement, catalog: Catalog): Resolved
   if (cover) own.words.set(cover);
   else for (const e of exps) if (e.count > 0) orInto(own.words, e.words, e.lo - own.lo);
   const label = stmt.notAction ? `NotAction: ${stmt.patterns.join(', ')}` : '';
-  const resolved = { stmt, exps, cover, label, own };
+  const unknownAt: number[] = [];
+  for (let i = 0; i < exps.length; i++) if (exps[i]!.unknown !== undefined) unknownAt.push(i);
+  const resolved = { stmt, exps, cover, label, own, unknownAt };
   perCatalog.set(stmt, resolved);
   return resolved;
 }

@@ -1,13 +1,22 @@
 // Provable ordering of grants. covers(a, b) is true only when every request b allows, a allows too
 // (a sound under-approximation: false means "could not prove", not "does not cover").
-import { globMatcher, hasWildcard } from './catalog.ts';
+import { globMatch, hasWildcard } from './catalog.ts';
 import type { CanonicalConditions, Grant, ScopeDirection } from './types.ts';
 
-function clauses(c: CanonicalConditions | undefined): Set<string> {
-  const out = new Set<string>();
-  if (!c) return out;
-  for (const [op, keys] of Object.entries(c)) {
-    for (const [k, values] of Object.entries(keys)) out.add(JSON.stringify([op.toLowerCase(), k.toLowerCase(), values]));
+// Condition blocks are shared by every result and document that repeats the statement (they are
+// immutable, see NormalizedStatement), so their clause sets are computed once per block.
+const clauseSets = new WeakMap<CanonicalConditions, ReadonlySet<string>>();
+const NO_CLAUSES: ReadonlySet<string> = new Set();
+
+function clauses(c: CanonicalConditions | undefined): ReadonlySet<string> {
+  if (!c) return NO_CLAUSES;
+  let out = clauseSets.get(c);
+  if (!out) {
+    const set = new Set<string>();
+    for (const [op, keys] of Object.entries(c)) {
+      for (const [k, values] of Object.entries(keys)) set.add(JSON.stringify([op.toLowerCase(), k.toLowerCase(), values]));
+    }
+    clauseSets.set(c, (out = set));
   }
   return out;
 }
@@ -17,15 +26,8 @@ function clauses(c: CanonicalConditions | undefined): Set<string> {
 function resourceCovers(p: string, q: string): boolean {
   if (p === q || p === '*') return true;
   if (!hasWildcard(p) || p.includes('?')) return false;
-  let m = matchers.get(p);
-  if (!m) {
-    if (matchers.size >= 4096) matchers.clear(); // bounded: resource patterns are open-ended input
-    matchers.set(p, (m = globMatcher(p)));
-  }
-  return m(q); // ARNs are case-sensitive, so no lower-casing here
+  return globMatch(p, q); // ARNs are case-sensitive, so no lower-casing here
 }
-
-const matchers = new Map<string, (text: string) => boolean>();
 
 export function covers(a: Grant, b: Grant): boolean {
   // Conditions are ANDed clauses: a is at most as strict when its clauses are a subset of b's.

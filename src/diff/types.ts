@@ -28,6 +28,7 @@ export interface ActionEntry {
   action: string;
   service: string;
   accessLevel: AccessLevel;
+  /** Frozen, and shared with every other entry that has the same flags: copy it to change it. */
   flags: ActionFlag[];
   /** Patterns of the document that cover the action, as written ("NotAction: a, b" for NotAction statements). */
   via: string[];
@@ -45,6 +46,7 @@ export interface ScopeChange {
   action: string;
   service: string;
   accessLevel: AccessLevel;
+  /** Frozen and shared, as ActionEntry.flags. */
   flags: ActionFlag[];
   before: Grant[];
   after: Grant[];

@@ -4,10 +4,10 @@
 // fingerprints), so it runs after every write, for neighbours of late-arriving versions too.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../core/logger.ts';
-import type { ActionChangeRecord, EventKind, EventRecord, EventStore, FirstSeenRow, PolicyHistory } from '../core/events.ts';
-import type { JsonValue } from '../core/history.ts';
+import type { ActionChangeKind, ActionGroupRecord, EventKind, EventRecord, EventStore, FirstSeenRow, PolicyHistory } from '../core/events.ts';
 import { packDiff } from '../core/diff-codec.ts';
-import { type Catalog, type DiffResult, type SeenBefore, FirstSeenTracker, diffDocuments, prepareDocument } from '../diff/index.ts';
+import { readComputeWrite } from '../core/concurrency.ts';
+import { type Catalog, type DiffResult, type PreparedDocument, type SeenBefore, FirstSeenTracker, diffDocuments, prepareDocument } from '../diff/index.ts';
 
 export function eventId(policyName: string, key: string): string {
   return `evt_${createHash('sha256').update(`${policyName}\u0000${key}`).digest('hex').slice(0, 32)}`;
@@ -57,27 +57,63 @@ export class FirstSeenIndex {
 
 const timeOf = (v: { awsCreatedAt: Date | null; observedAt: Date }) => (v.awsCreatedAt ?? v.observedAt).getTime();
 
-/** The named grants of every version, as first-seen rows (earliest wins in the store). */
-export function firstSeenRows(history: PolicyHistory, catalog: Catalog): FirstSeenRow[] {
-  const best = new Map<string, FirstSeenRow>();
-  for (const v of history.versions) {
-    const tracker = new FirstSeenTracker(catalog);
-    tracker.record(v.document);
-    const at = new Date(timeOf(v));
-    for (const key of tracker.seenBefore.actions) {
-      const prev = best.get(key);
-      if (!prev || at < prev.firstSeenAt) {
-        best.set(key, { actionKey: key, service: key.split(':')[0] ?? key, firstSeenAt: at, policyId: history.policy.id, versionId: v.versionId });
-      }
-    }
-  }
-  return [...best.values()];
+/** A version as first-seen tracking needs it: a document (object or JSON text) and its AWS time. */
+export interface GrantingVersion {
+  versionId: string;
+  document: unknown;
+  /** ms since the epoch: AWS create date, else when we observed the version. */
+  at: number;
 }
 
-function actionRecords(d: DiffResult): ActionChangeRecord[] {
-  const out: ActionChangeRecord[] = [];
-  const push = (change: ActionChangeRecord['change'], entries: { action: string; service: string; accessLevel: string; flags: string[] }[]) => {
-    for (const e of entries) out.push({ action: e.action, actionKey: e.action.toLowerCase(), service: e.service, accessLevel: e.accessLevel, change, flags: [...e.flags] });
+/**
+ * The named grants of a policy's versions as first-seen rows: one per action, at the earliest
+ * version granting it (AWS-date order; the store keeps the earliest across policies and calls).
+ * One tracker walks the versions in date order, so only actions a version adds to what is already
+ * seen become rows.
+ */
+export function firstSeenRows(policyId: number, versions: readonly GrantingVersion[], catalog: Catalog): FirstSeenRow[] {
+  const ordered = versions.map((v, i) => ({ v, i })).sort((x, y) => x.v.at - y.v.at || x.i - y.i);
+  const tracker = new FirstSeenTracker(catalog);
+  const seen = tracker.seenBefore.actions; // live view, grows in insertion order
+  const rows: FirstSeenRow[] = [];
+  for (const { v } of ordered) {
+    const before = seen.size;
+    tracker.record(v.document);
+    if (seen.size === before) continue;
+    const at = new Date(v.at);
+    let i = 0;
+    for (const key of seen) {
+      if (i++ < before) continue;
+      rows.push({ actionKey: key, service: key.split(':')[0] ?? key, firstSeenAt: at, policyId, versionId: v.versionId });
+    }
+  }
+  return rows;
+}
+
+// Action keys repeat across events (a wildcard grant lists the same 20,000 actions in every
+// version): one shared lower-case string per action instead of one per entry.
+const lowered = new Map<string, string>();
+function lowerOf(action: string): string {
+  let l = lowered.get(action);
+  if (l === undefined) {
+    if (lowered.size >= 100_000) lowered.clear(); // bounded: unknown actions are open-ended input
+    lowered.set(action, (l = action.toLowerCase()));
+  }
+  return l;
+}
+
+/** Groups the entries of a diff by (change, service, access level, flags); see ActionGroupRecord. */
+export function actionGroups(d: DiffResult): ActionGroupRecord[] {
+  const out: ActionGroupRecord[] = [];
+  const push = (change: ActionChangeKind, entries: readonly { action: string; service: string; accessLevel: string; flags: readonly string[] }[]) => {
+    const groups = new Map<string, ActionGroupRecord>();
+    for (const e of entries) {
+      const key = `${e.service}\u0000${e.accessLevel}\u0000${e.flags.join(',')}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { change, service: e.service, accessLevel: e.accessLevel, flags: [...e.flags], actionKeys: [] }));
+      g.actionKeys.push(lowerOf(e.action));
+    }
+    out.push(...groups.values());
   };
   push('added', d.effective.added);
   push('removed', d.effective.removed);
@@ -91,24 +127,27 @@ function actionRecords(d: DiffResult): ActionChangeRecord[] {
 /** Pure: the events of one policy's history. */
 export function computePolicyEvents(history: PolicyHistory, catalog: Catalog, firstSeen: FirstSeenIndex): EventRecord[] {
   const { policy, versions } = history;
-  const prepared = versions.map((v) => prepareDocument(v.document, catalog));
   const events: EventRecord[] = [];
+  // Each version is prepared once and kept only for its successor's diff.
+  let before: PreparedDocument | undefined;
   versions.forEach((v, i) => {
     const prev = i > 0 ? versions[i - 1] : undefined;
     const t = timeOf(v);
-    const d = diffDocuments(i > 0 ? prepared[i - 1] : undefined, prepared[i], catalog, { seenBefore: firstSeen.before(t) });
+    const current = prepareDocument(v.documentJson, catalog);
+    const d = diffDocuments(before, current, catalog, { seenBefore: firstSeen.before(t) });
+    before = current;
     const kind: EventKind = prev ? d.kind : 'created';
-    const actions = actionRecords(d);
-    const diff = packDiff({ effective: d.effective, deny: d.deny, literal: d.literal, ...(d.problems ? { problems: d.problems } : {}) }) as unknown as JsonValue;
-    const flags = [...new Set(actions.flatMap((a) => a.flags))].sort();
+    const groups = actionGroups(d);
+    const diffJson = JSON.stringify(packDiff({ effective: d.effective, deny: d.deny, literal: d.literal, ...(d.problems ? { problems: d.problems } : {}) }));
+    const flags = [...new Set(groups.flatMap((g) => g.flags))].sort();
     const base = {
       id: eventId(policy.name, `version:${v.versionId}`), policyId: policy.id, kind,
       fromVersionId: prev?.versionId ?? null, toVersionId: v.versionId,
       fromVersionNumber: prev?.versionNumber ?? null, toVersionNumber: v.versionNumber,
       occurredAt: new Date(t), occurredAtUnreliable: v.awsCreatedAt === null || v.createDateUnreliable, source: v.source,
-      broadened: d.broadened, narrowed: d.narrowed, catalogVersion: d.catalogVersion, diff, flags,
+      broadened: d.broadened, narrowed: d.narrowed, catalogVersion: d.catalogVersion, flags,
     };
-    events.push({ ...base, actions, fingerprint: fingerprint(base) });
+    events.push({ ...base, diffJson, actionGroups: groups, fingerprint: fingerprint(base, diffJson) });
   });
   if (policy.deprecatedAt) {
     const last = versions.at(-1);
@@ -116,49 +155,73 @@ export function computePolicyEvents(history: PolicyHistory, catalog: Catalog, fi
       id: eventId(policy.name, `deprecated:${policy.deprecatedAt.toISOString()}`), policyId: policy.id, kind: 'deprecated' as const,
       fromVersionId: last?.versionId ?? null, toVersionId: null, fromVersionNumber: last?.versionNumber ?? null, toVersionNumber: null,
       occurredAt: policy.deprecatedAt, occurredAtUnreliable: false, source: 'iam', broadened: false, narrowed: false,
-      catalogVersion: catalog.version, diff: packDiff(EMPTY_BODY) as unknown as JsonValue, flags: [],
+      catalogVersion: catalog.version, flags: [],
     };
-    events.push({ ...base, actions: [], fingerprint: fingerprint(base) });
+    const diffJson = JSON.stringify(packDiff(EMPTY_BODY));
+    events.push({ ...base, diffJson, actionGroups: [], fingerprint: fingerprint(base, diffJson) });
   }
   return events;
 }
 
 const EMPTY_BODY = { effective: { added: [], removed: [], scopeChanged: [] }, deny: { added: [], removed: [], scopeChanged: [] }, literal: { added: [], removed: [] } };
 
-// The record is built deterministically, so plain JSON is a stable (and much cheaper) key.
-function fingerprint(e: object): string {
-  return createHash('sha256').update(JSON.stringify(e)).digest('hex');
+// The record is built deterministically, so its JSON is a stable (and cheap) key.
+function fingerprint(e: object, diffJson: string): string {
+  return createHash('sha256').update(JSON.stringify(e)).update('\n').update(diffJson).digest('hex');
+}
+
+export interface PoliciesChangedOptions {
+  /** Every new version's first-seen grants were recorded already (see versionsStored). */
+  firstSeenRecorded?: boolean;
 }
 
 export class EventService {
   constructor(private readonly deps: { events: EventStore; catalog: () => Promise<Catalog>; log: Logger; chunkSize?: number }) {}
 
   /**
+   * First-seen grants of versions just stored, from documents the caller still holds (an import).
+   * The store keeps the earliest date per action, so recording the new versions alone is enough,
+   * and the caller then passes { firstSeenRecorded: true } to policiesChanged, which would
+   * otherwise read every affected history twice.
+   */
+  async versionsStored(stored: readonly { policyId: number; versions: readonly GrantingVersion[] }[]): Promise<void> {
+    if (stored.length === 0) return;
+    const catalog = await this.deps.catalog();
+    await this.deps.events.recordFirstSeen(stored.flatMap((s) => firstSeenRows(s.policyId, s.versions, catalog)));
+  }
+
+  /**
    * Versions were written or a policy deprecated: record first-seen grants of all affected
    * policies first (first-seen is judged across policies in AWS-date order), then recompute
    * each affected policy's events.
    */
-  async policiesChanged(policyIds: readonly number[], signal?: AbortSignal): Promise<{ written: number; deleted: number }> {
+  async policiesChanged(policyIds: readonly number[], signal?: AbortSignal, opts: PoliciesChangedOptions = {}): Promise<{ written: number; deleted: number }> {
     const ids = [...new Set(policyIds)];
     if (ids.length === 0) return { written: 0, deleted: 0 };
     const catalog = await this.deps.catalog();
-    const chunk = this.deps.chunkSize ?? 50;
-    for (let i = 0; i < ids.length; i += chunk) {
-      signal?.throwIfAborted();
-      const histories = await this.deps.events.policyHistories(ids.slice(i, i + chunk));
-      await this.deps.events.recordFirstSeen(histories.flatMap((h) => firstSeenRows(h, catalog)));
+    const chunk = this.deps.chunkSize ?? 25;
+    const chunks: number[][] = [];
+    for (let i = 0; i < ids.length; i += chunk) chunks.push(ids.slice(i, i + chunk));
+    const { events } = this.deps;
+    // Both passes overlap the database with our own CPU: the next chunk is read, and the last one
+    // written, while this one is computed (a full import is ~60 % database time otherwise).
+    if (!opts.firstSeenRecorded) {
+      await readComputeWrite(chunks, signal, (slice) => events.policyHistories(slice), (histories) => {
+        const rows = histories.flatMap((h) => firstSeenRows(h.policy.id, h.versions.map((v) => ({ versionId: v.versionId, document: v.documentJson, at: timeOf(v) })), catalog));
+        return () => events.recordFirstSeen(rows);
+      });
     }
-    const firstSeen = new FirstSeenIndex(await this.deps.events.loadFirstSeen());
+    const firstSeen = new FirstSeenIndex(await events.loadFirstSeen());
     let written = 0;
     let deleted = 0;
-    for (let i = 0; i < ids.length; i += chunk) {
-      signal?.throwIfAborted();
-      const slice = ids.slice(i, i + chunk);
-      const histories = await this.deps.events.policyHistories(slice);
-      const r = await this.deps.events.syncEvents(slice, histories.flatMap((h) => computePolicyEvents(h, catalog, firstSeen)));
-      written += r.written;
-      deleted += r.deleted;
-    }
+    await readComputeWrite(chunks, signal, (slice) => events.policyHistories(slice), (histories, slice) => {
+      const computed = histories.flatMap((h) => computePolicyEvents(h, catalog, firstSeen));
+      return async () => {
+        const r = await events.syncEvents(slice, computed);
+        written += r.written;
+        deleted += r.deleted;
+      };
+    });
     this.deps.log.info({ policies: ids.length, written, deleted }, 'change events computed');
     return { written, deleted };
   }

@@ -119,6 +119,38 @@ describe('change events on the real AmazonQ history', () => {
     assert.ok(meta.items.length >= 2 && meta.items.every((e) => e.kind === 'metadata_only'));
   });
 
+  test('action rows are grouped, yet every filter stays exact for each action', async () => {
+    const catalog = await loadCatalog();
+    const level = catalog.accessLevel(catalog.lookup('iam:passrole'));
+    const other = ['List', 'Read', 'Write', 'Tagging', 'Permissions management'].find((l) => l !== level) as string;
+    const v5 = (p: Page) => p.items.some((e) => e.policy.name === 'AmazonQFullAccess' && e.toVersionId === 'v5');
+    // v5 added iam:PassRole (its own access level) next to q actions of several levels.
+    assert.ok(v5(await get<Page>(`/api/changes?action=iam:PassRole&accessLevel=${encodeURIComponent(level)}`)));
+    assert.ok(!v5(await get<Page>(`/api/changes?action=iam:PassRole&accessLevel=${encodeURIComponent(other)}`)));
+    assert.ok(v5(await get<Page>('/api/changes?action=iam:PassRole&flag=privilege-escalation')));
+    assert.ok(!v5(await get<Page>('/api/changes?action=q:CreatePlugin&flag=privilege-escalation')), 'the flag belongs to iam:PassRole, not to v5 as a whole');
+    assert.deepEqual((await get<Page>('/api/changes?action=q:UsePlugin&service=iam&kind=all')).items, [], 'an action and another service: nothing');
+    // A wildcard grant is stored as a few groups, not one row per action.
+    const rows = await app.db.sql.query<{ groups: number; keys: number }>(
+      `SELECT count(*)::int AS groups, sum(cardinality(a.action_keys))::int AS keys FROM action_changes a JOIN change_events e ON e.id = a.event_id
+       JOIN policies p ON p.id = e.policy_id WHERE p.name = 'AmazonQFullAccess' AND e.to_version_id = 'v1'`,
+    );
+    const created = await eventTo('AmazonQFullAccess', 'v1');
+    assert.equal(rows[0]?.keys, created.effective.added.length + created.deny.added.length);
+    assert.ok((rows[0]?.groups ?? 0) < 10 && (rows[0]?.keys ?? 0) > 50, JSON.stringify(rows));
+  });
+
+  test('first-seen grants recorded during the import equal a full recomputation', async () => {
+    const snapshot = async () => (await app.services.stores.events.loadFirstSeen())
+      .map((r) => `${r.actionKey} ${r.firstSeenAt.toISOString()} ${r.policyId} ${r.versionId}`).sort();
+    const fromImport = await snapshot();
+    assert.ok(fromImport.length > 20, String(fromImport.length));
+    await app.db.sql.exec('DELETE FROM action_first_seen');
+    const r = await app.services.events.policiesChanged(await app.services.stores.events.allPolicyIds());
+    assert.deepEqual(await snapshot(), fromImport);
+    assert.equal(r.written, 0, 'no event changes either');
+  });
+
   test('cursor paging visits every event once, newest first', async () => {
     const all = await get<Page>('/api/changes?kind=all&limit=200');
     const seen: string[] = [];

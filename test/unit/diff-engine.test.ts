@@ -90,6 +90,23 @@ describe('normalise', () => {
     assert.equal(r.kind, 'metadata_only');
   });
 
+  test('cached statements: a statement changed in place is read again; only plain JSON data is matched', () => {
+    const stmt: Record<string, unknown> = { Effect: 'Allow', Action: ['s3:GetObject'], Resource: '*', Condition: { StringEquals: { 'aws:x': ['a'] } } };
+    const first = normalizePolicy({ Statement: [stmt] }).statements[0]!;
+    assert.deepEqual(first.patterns, ['s3:GetObject']);
+    (stmt.Action as string[]).push('s3:PutObject');
+    (stmt.Condition as { StringEquals: Record<string, string[]> }).StringEquals['aws:x']!.push('b');
+    const second = normalizePolicy({ Statement: [stmt] }).statements[0]!;
+    assert.deepEqual(second.patterns, ['s3:GetObject', 's3:PutObject']);
+    assert.deepEqual(second.grant.conditions, { StringEquals: { 'aws:x': ['a', 'b'] } });
+    assert.deepEqual(first.patterns, ['s3:GetObject'], 'earlier results are not changed');
+    // Same JSON text, but an element IAM does not allow: the statement's own reading, whatever was seen before.
+    const odd = normalizePolicy({ Statement: [{ ...allow('q:UsePlugin'), Principal: undefined }] });
+    assert.equal(normalizePolicy({ Statement: [allow('q:UsePlugin')] }).statements.length, 1);
+    assert.deepEqual(normalizePolicy({ Statement: [{ ...allow('q:UsePlugin'), Principal: undefined }] }).problems, odd.problems);
+    assert.equal(odd.problems.length, 1);
+  });
+
   test('canonicalJson sorts keys, keeps array order; documentHash is its SHA-256', () => {
     assert.equal(canonicalJson({ b: [2, 1], a: { d: 1, c: null } }), '{"a":{"c":null,"d":1},"b":[2,1]}');
     assert.equal(documentHash({}), '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
@@ -133,6 +150,9 @@ describe('diff verdicts', () => {
     assert.deepEqual(by['newsvc:DoThing']!.flags, ['unknown-action']);
     assert.equal(by['newsvc:DoThing']!.accessLevel, 'unknown');
     assert.equal(by['newsvc:DoThing']!.service, 'newsvc');
+    // Entries share their (frozen) flag lists: a caller must copy one before changing it.
+    assert.ok(Object.isFrozen(by['iam:PassRole']!.flags));
+    assert.throws(() => by['s3:TagResource']!.flags.push('first-seen-action'), TypeError);
     assert.deepEqual(by['s3:TagResource']!, {
       action: 's3:TagResource',
       service: 's3',

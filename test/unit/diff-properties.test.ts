@@ -11,6 +11,7 @@ import {
   diffDocuments,
   documentHash,
 } from '../../src/diff/index.ts';
+import { globMatch } from '../../src/diff/catalog.ts';
 import { loadCatalog } from '../../src/sources/catalog.ts';
 import { SMALL_ACTIONS, smallCatalog } from '../fixtures/diff/small-catalog.ts';
 
@@ -232,6 +233,27 @@ describe('expansion and canonical form', () => {
         assert.ok(expanded(real, recase(prefix, rng(id))).size === narrow.size, 'case-insensitive');
       }),
       { numRuns: 200 },
+    );
+  });
+
+  test('globMatch agrees with the RegExp reading of a glob (* any run, ? one code unit, the rest literal)', () => {
+    const regexMatch = (glob: string, text: string) =>
+      new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 's').test(text);
+    const chars = fc.constantFrom('a', 'b', ':', '/', '.', '$', '(', '[', '\\', '\n', '\ud83d', '\ude00', 'A');
+    const text = fc.array(chars, { maxLength: 12 }).map((xs) => xs.join(''));
+    const glob = fc.array(fc.oneof(chars, fc.constantFrom('*', '?', '**')), { maxLength: 8 }).map((xs) => xs.join(''));
+    fc.assert(
+      fc.property(glob, text, (g, t) => assert.equal(globMatch(g, t), regexMatch(g, t), `${JSON.stringify(g)} ~ ${JSON.stringify(t)}`)),
+      { numRuns: 2000 },
+    );
+    // A text built from the glob always matches it.
+    fc.assert(
+      fc.property(glob, fc.array(text, { minLength: 8, maxLength: 8 }), (g, fill) => {
+        let i = 0;
+        const t = g.replace(/\*|\?/g, (m) => (m === '?' ? 'x' : fill[i++ % fill.length]!));
+        assert.ok(globMatch(g, t), `${JSON.stringify(g)} ~ ${JSON.stringify(t)}`);
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -4,7 +4,9 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ImportedPolicy } from '../../src/core/history.ts';
+import fc from 'fast-check';
 import { ImportError, markUnreliableDates, readImportSource, type ImportProblem, type ImportSource } from '../../src/sources/import/index.ts';
+import { topLevelMembers } from '../../src/sources/import/dataset.ts';
 
 const CORPUS = '/work/shared/corpus/real-history';
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/import/iamtrail');
@@ -320,6 +322,76 @@ describe('dataset JSON file', () => {
     const file = join(tmp(), 'managedPolicies.json');
     writeFileSync(file, '{"AmazonQFullAccess": {"arn": ');
     await assert.rejects(collect(readImportSource(file)), (err: unknown) => err instanceof ImportError && err.code === 'invalid-json' && err.file === file && err.message.startsWith(`${file}: `));
+  });
+
+  test('a policy whose entry is not valid JSON costs only that policy', async () => {
+    const file = join(tmp(), 'policies.json');
+    const good = JSON.stringify(entry('arn:aws:iam::aws:policy/Good', 'v1', { v1: { createdDate: '2020-01-01T00:00:00.000Z', document: doc } }));
+    // Structure intact (strings and brackets balance), but `tru` is no JSON token.
+    writeFileSync(file, `{"Good": ${good}, "Broken": {"arn": "arn:aws:iam::aws:policy/Broken", "versions": {"v1": {"document": tru}}}, "Later": ${good.replaceAll('/Good', '/Later')}}`);
+    const src = readImportSource(file);
+    assert.deepEqual([...(await collect(src)).keys()], ['Good', 'Later']);
+    assert.deepEqual(src.problems.map((pr) => [pr.code, pr.policy]), [['invalid-json', 'Broken']]);
+  });
+
+  test('broken structure fails before any policy is read: unbalanced, unterminated, trailing data', async () => {
+    const good = JSON.stringify(entry('arn:aws:iam::aws:policy/Good', 'v1', { v1: { createdDate: '2020-01-01T00:00:00.000Z', document: doc } }));
+    for (const text of [`{"Good": ${good}, "X": {"a": [1, 2}}`, `{"Good": ${good}, "X": "open`, `{"Good": ${good}} {}`, `{"Good": ${good},}`, `{"Good" ${good}}`]) {
+      const file = join(tmp(), 'policies.json');
+      writeFileSync(file, text);
+      const seen: string[] = [];
+      await assert.rejects(
+        (async () => { for await (const p of readImportSource(file)) seen.push(p.name); })(),
+        (err: unknown) => err instanceof ImportError && err.code === 'invalid-json' && /at byte \d+/.test(err.message),
+        text.slice(-30),
+      );
+      assert.deepEqual(seen, [], 'nothing yielded before the structural error');
+    }
+  });
+
+  test('a JSON document that is not an object is an unknown layout, not invalid JSON', async () => {
+    const file = join(tmp(), 'policies.json');
+    writeFileSync(file, '[1, 2, 3]');
+    await assert.rejects(collect(readImportSource(file)), (err: unknown) => err instanceof ImportError && err.code === 'unknown-layout');
+  });
+
+  test('a repeated policy name keeps its last entry, as JSON.parse would; a BOM is ignored', async () => {
+    const file = join(tmp(), 'policies.json');
+    const e = (v: string) => JSON.stringify(entry('arn:aws:iam::aws:policy/Twice', v, { [v]: { createdDate: '2020-01-01T00:00:00.000Z', document: doc } }));
+    writeFileSync(file, `\uFEFF{"Twice": ${e('v1')}, "Twice": ${e('v2')}}`);
+    const policies = await collect(readImportSource(file));
+    assert.deepEqual(ids(policies.get('Twice')), ['v2']);
+  });
+
+  test('member spans agree with JSON.parse of the whole file (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.constantFrom(undefined, 0, 2, '\t'), (obj, indent) => {
+        const text = JSON.stringify(obj, null, indent);
+        const buf = Buffer.from(text);
+        const spans = topLevelMembers(buf, 'f.json');
+        const whole = JSON.parse(text) as Record<string, unknown>;
+        assert.deepEqual(spans.map((m) => m.name), Object.keys(whole));
+        for (const m of spans) assert.deepEqual(JSON.parse(buf.toString('utf8', m.start, m.end)), whole[m.name]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a dataset file rewritten during the import stops it', async () => {
+    const file = join(tmp(), 'policies.json');
+    const e = (name: string) => JSON.stringify(entry(`arn:aws:iam::aws:policy/${name}`, 'v1', { v1: { createdDate: '2020-01-01T00:00:00.000Z', document: doc } }));
+    writeFileSync(file, `{"A": ${e('A')}, "B": ${e('B')}}`);
+    const seen: string[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const p of readImportSource(file)) {
+          seen.push(p.name);
+          writeFileSync(file, `{"A": ${e('A')}, "Bee": ${e('Bee')}}`);
+        }
+      })(),
+      (err: unknown) => err instanceof ImportError && err.code === 'unreadable' && /changed while/.test(err.message),
+    );
+    assert.deepEqual(seen, ['A']);
   });
 
   test('a single IAMTrail snapshot file is rejected with a hint', async () => {

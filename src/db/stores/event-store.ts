@@ -1,10 +1,11 @@
 // Prisma implementation of EventStore.
 import type {
-  ActionChangeKind, ChangeFilter, EventRecord, EventStore, FirstSeenRow, PolicyHistory, StoredEvent,
+  ActionChangeKind, ChangeFilter, EventRecord, EventStore, FirstSeenRow, PolicyHistory, StoredEvent, VersionDoc,
 } from '../../core/events.ts';
 import type { JsonValue } from '../../core/history.ts';
 import { EVENT_DOC_FLAGS } from '../../core/doc-history.ts';
 import type { PrismaClient, Prisma } from '../generated/client.ts';
+import type { BulkSql } from '../database.ts';
 
 const eventSelect = {
   id: true, kind: true, fromVersionId: true, toVersionId: true, fromVersionNumber: true, toVersionNumber: true,
@@ -17,29 +18,34 @@ type Row = Prisma.ChangeEventGetPayload<{ select: typeof eventSelect }>;
 
 const toStored = (r: Row): StoredEvent => ({ ...r, kind: r.kind as StoredEvent['kind'], diff: r.diff as JsonValue, flags: r.flags ?? [], docFlags: r.docFlags ?? [] });
 
+/** "s3:getobject" → "s3": action groups are stored per service. */
+const serviceOfKey = (actionKey: string) => actionKey.slice(0, Math.max(0, actionKey.indexOf(':')));
+
 export class PrismaEventStore implements EventStore {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly prisma: PrismaClient, private readonly sql: BulkSql) {}
 
   async policyHistory(policyId: number): Promise<PolicyHistory | null> {
     return (await this.policyHistories([policyId]))[0] ?? null;
   }
 
   async policyHistories(policyIds: number[]): Promise<PolicyHistory[]> {
-    const rows = await this.prisma.policy.findMany({
-      where: { id: { in: policyIds } },
-      orderBy: { id: 'asc' },
-      select: {
-        id: true, name: true, arn: true, deprecatedAt: true,
-        versions: {
-          orderBy: { versionNumber: 'asc' },
-          select: {
-            versionId: true, versionNumber: true, document: true, documentHash: true, awsCreatedAt: true,
-            createDateUnreliable: true, observedAt: true, source: true,
-          },
-        },
-      },
-    });
-    return rows.map(({ versions, ...policy }) => ({ policy, versions: versions.map((v) => ({ ...v, document: v.document as JsonValue })) }));
+    // Raw SQL: a full recomputation reads every document (70 MB for the dataset).
+    const [policies, versions] = await Promise.all([
+      this.sql.query<PolicyHistory['policy']>(
+        'SELECT id, name, arn, deprecated_at AS "deprecatedAt" FROM policies WHERE id = ANY($1::int[]) ORDER BY id',
+        [policyIds],
+      ),
+      this.sql.query<VersionDoc & { policyId: number }>(
+        `SELECT policy_id AS "policyId", version_id AS "versionId", version_number AS "versionNumber", document::text AS "documentJson",
+           document_hash AS "documentHash", aws_created_at AS "awsCreatedAt", create_date_unreliable AS "createDateUnreliable",
+           observed_at AS "observedAt", source
+         FROM policy_versions WHERE policy_id = ANY($1::int[]) ORDER BY policy_id, version_number`,
+        [policyIds],
+      ),
+    ]);
+    const byPolicy = new Map<number, VersionDoc[]>(policies.map((p) => [p.id, []]));
+    for (const { policyId, ...v } of versions) byPolicy.get(policyId)?.push(v);
+    return policies.map((policy) => ({ policy, versions: byPolicy.get(policy.id) ?? [] }));
   }
 
   async policyIdsByName(names: string[]) {
@@ -78,20 +84,21 @@ export class PrismaEventStore implements EventStore {
     // Set-based LEAST upsert in chunks (parameter count stays bounded).
     for (let i = 0; i < rows.length; i += 5000) {
       const chunk = rows.slice(i, i + 5000);
-      await this.prisma.$executeRaw`
-        INSERT INTO action_first_seen (action_key, service, first_seen_at, policy_id, version_id)
-        SELECT * FROM unnest(${chunk.map((r) => r.actionKey)}::text[], ${chunk.map((r) => r.service)}::text[],
-                             ${chunk.map((r) => r.firstSeenAt)}::timestamptz[], ${chunk.map((r) => r.policyId)}::int[],
-                             ${chunk.map((r) => r.versionId)}::text[])
-        ON CONFLICT (action_key) DO UPDATE
-          SET first_seen_at = EXCLUDED.first_seen_at, policy_id = EXCLUDED.policy_id, version_id = EXCLUDED.version_id
-          WHERE EXCLUDED.first_seen_at < action_first_seen.first_seen_at`;
+      await this.sql.query(
+        `INSERT INTO action_first_seen (action_key, service, first_seen_at, policy_id, version_id)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::text[])
+         ON CONFLICT (action_key) DO UPDATE
+           SET first_seen_at = EXCLUDED.first_seen_at, policy_id = EXCLUDED.policy_id, version_id = EXCLUDED.version_id
+           WHERE EXCLUDED.first_seen_at < action_first_seen.first_seen_at`,
+        [chunk.map((r) => r.actionKey), chunk.map((r) => r.service), chunk.map((r) => r.firstSeenAt.toISOString()), chunk.map((r) => r.policyId), chunk.map((r) => r.versionId)],
+      );
     }
   }
 
   async syncEvents(policyIds: number[], events: EventRecord[]) {
-    return this.prisma.$transaction(async (tx) => {
-      const existing = await tx.changeEvent.findMany({ where: { policyId: { in: policyIds } }, select: { id: true, fingerprint: true } });
+    // Raw SQL in one transaction; large payloads go in as one JSON parameter per statement.
+    return this.sql.transaction(async (sql) => {
+      const existing = await sql.query<{ id: string; fingerprint: string }>('SELECT id, fingerprint FROM change_events WHERE policy_id = ANY($1::int[])', [policyIds]);
       const have = new Map(existing.map((e) => [e.id, e.fingerprint]));
       const keep = new Set(events.map((e) => e.id));
       const changed = events.filter((e) => have.get(e.id) !== e.fingerprint);
@@ -99,38 +106,64 @@ export class PrismaEventStore implements EventStore {
       // so detected_at, doc flags and doc-history links survive a recomputation; their action
       // rows are replaced.
       const stale = existing.filter((e) => !keep.has(e.id)).map((e) => e.id);
-      for (let i = 0; i < stale.length; i += 5000) await tx.changeEvent.deleteMany({ where: { id: { in: stale.slice(i, i + 5000) } } });
+      if (stale.length > 0) await sql.query('DELETE FROM change_events WHERE id = ANY($1::text[])', [stale]);
       const updated = changed.filter((e) => have.has(e.id)).map((e) => e.id);
-      for (let i = 0; i < updated.length; i += 5000) await tx.actionChange.deleteMany({ where: { eventId: { in: updated.slice(i, i + 5000) } } });
-      // Large payloads go in as one JSON text parameter per chunk: binding hundreds of thousands
-      // of values (or a 10 MB diff object) through the ORM's parameter handling is the slow part.
-      for (let i = 0; i < changed.length; i += 100) {
-        const c = changed.slice(i, i + 100).map(({ actions: _a, ...e }) => ({ ...e, occurredAt: e.occurredAt.toISOString() }));
-        await tx.$executeRaw`
-          INSERT INTO change_events (id, policy_id, kind, from_version_id, to_version_id, from_version_number, to_version_number,
-            occurred_at, occurred_at_unreliable, source, broadened, narrowed, catalog_version, diff, flags, fingerprint)
-          SELECT x.id, x."policyId", x.kind, x."fromVersionId", x."toVersionId", x."fromVersionNumber", x."toVersionNumber",
-            x."occurredAt", x."occurredAtUnreliable", x.source, x.broadened, x.narrowed, x."catalogVersion", x.diff,
-            ARRAY(SELECT jsonb_array_elements_text(x.flags)), x.fingerprint
-          FROM jsonb_to_recordset(${JSON.stringify(c)}::jsonb) AS x(id text, "policyId" int, kind text, "fromVersionId" text,
-            "toVersionId" text, "fromVersionNumber" int, "toVersionNumber" int, "occurredAt" timestamptz, "occurredAtUnreliable" boolean,
-            source text, broadened boolean, narrowed boolean, "catalogVersion" text, diff jsonb, flags jsonb, fingerprint text)
-          ON CONFLICT (id) DO UPDATE SET
-            kind = EXCLUDED.kind, from_version_id = EXCLUDED.from_version_id, to_version_id = EXCLUDED.to_version_id,
-            from_version_number = EXCLUDED.from_version_number, to_version_number = EXCLUDED.to_version_number,
-            occurred_at = EXCLUDED.occurred_at, occurred_at_unreliable = EXCLUDED.occurred_at_unreliable, source = EXCLUDED.source,
-            broadened = EXCLUDED.broadened, narrowed = EXCLUDED.narrowed, catalog_version = EXCLUDED.catalog_version,
-            diff = EXCLUDED.diff, flags = EXCLUDED.flags, fingerprint = EXCLUDED.fingerprint, updated_at = now()`;
+      if (updated.length > 0) await sql.query('DELETE FROM action_changes WHERE event_id = ANY($1::text[])', [updated]);
+      // Events in statements of up to ~4 MB of JSON; each packed diff goes in as the text it already is.
+      let text: string[] = [];
+      let size = 0;
+      const flushEvents = async () => {
+        if (text.length === 0) return;
+        const json = `[${text.join(',')}]`;
+        text = [];
+        size = 0;
+        await sql.query(
+          `INSERT INTO change_events (id, policy_id, kind, from_version_id, to_version_id, from_version_number, to_version_number,
+             occurred_at, occurred_at_unreliable, source, broadened, narrowed, catalog_version, diff, flags, fingerprint)
+           SELECT x.id, x."policyId", x.kind, x."fromVersionId", x."toVersionId", x."fromVersionNumber", x."toVersionNumber",
+             x."occurredAt", x."occurredAtUnreliable", x.source, x.broadened, x.narrowed, x."catalogVersion", x.diff, x.flags, x.fingerprint
+           FROM jsonb_to_recordset($1::jsonb) AS x(id text, "policyId" int, kind text, "fromVersionId" text,
+             "toVersionId" text, "fromVersionNumber" int, "toVersionNumber" int, "occurredAt" timestamptz, "occurredAtUnreliable" boolean,
+             source text, broadened boolean, narrowed boolean, "catalogVersion" text, diff jsonb, flags text[], fingerprint text)
+           ON CONFLICT (id) DO UPDATE SET
+             kind = EXCLUDED.kind, from_version_id = EXCLUDED.from_version_id, to_version_id = EXCLUDED.to_version_id,
+             from_version_number = EXCLUDED.from_version_number, to_version_number = EXCLUDED.to_version_number,
+             occurred_at = EXCLUDED.occurred_at, occurred_at_unreliable = EXCLUDED.occurred_at_unreliable, source = EXCLUDED.source,
+             broadened = EXCLUDED.broadened, narrowed = EXCLUDED.narrowed, catalog_version = EXCLUDED.catalog_version,
+             diff = EXCLUDED.diff, flags = EXCLUDED.flags, fingerprint = EXCLUDED.fingerprint, updated_at = now()`,
+          [json],
+        );
+      };
+      for (const { actionGroups: _g, diffJson, ...e } of changed) {
+        const row = `${JSON.stringify(e).slice(0, -1)},"diff":${diffJson}}`;
+        text.push(row);
+        if ((size += row.length) >= 4_000_000) await flushEvents();
       }
-      const rows = changed.flatMap((e) => e.actions.map((a) => [e.id, a.action, a.actionKey, a.service, a.accessLevel, a.change, a.flags]));
-      for (let i = 0; i < rows.length; i += 50_000) {
-        await tx.$executeRaw`
-          INSERT INTO action_changes (event_id, action, action_key, service, access_level, change, flags)
-          SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, ARRAY(SELECT jsonb_array_elements_text(r->6))
-          FROM jsonb_array_elements(${JSON.stringify(rows.slice(i, i + 50_000))}::jsonb) AS r`;
+      await flushEvents();
+      // Action groups in statements of up to ~50,000 action names each.
+      let part: { e: string; s: string; l: string; c: string; f: string[]; k: string[] }[] = [];
+      let names = 0;
+      const flushGroups = async () => {
+        if (part.length === 0) return;
+        const json = JSON.stringify(part);
+        part = [];
+        names = 0;
+        await sql.query(
+          `INSERT INTO action_changes (event_id, service, access_level, change, flags, action_keys)
+           SELECT x.e, x.s, x.l, x.c, x.f, x.k
+           FROM jsonb_to_recordset($1::jsonb) AS x(e text, s text, l text, c text, f text[], k text[])`,
+          [json],
+        );
+      };
+      for (const e of changed) {
+        for (const g of e.actionGroups) {
+          part.push({ e: e.id, s: g.service, l: g.accessLevel, c: g.change, f: g.flags, k: g.actionKeys });
+          if ((names += g.actionKeys.length) >= 50_000) await flushGroups();
+        }
       }
+      await flushGroups();
       return { written: changed.length, deleted: stale.length };
-    }, { timeout: 300_000, maxWait: 60_000 });
+    });
   }
 
   async listChanges(f: ChangeFilter): Promise<StoredEvent[]> {
@@ -147,7 +180,11 @@ export class PrismaEventStore implements EventStore {
     if (f.flag) and.push({ OR: [{ flags: { has: f.flag } }, { docFlags: { has: f.flag } }] });
     const action: Prisma.ActionChangeWhereInput = {};
     if (f.service) action.service = f.service;
-    if (f.actionKey) action.actionKey = f.actionKey;
+    if (f.actionKey) {
+      action.actionKeys = { has: f.actionKey };
+      // The service index finds the groups; a different service filter leaves nothing, as it should.
+      action.service ??= serviceOfKey(f.actionKey);
+    }
     if (f.accessLevel) action.accessLevel = f.accessLevel;
     if (f.flag && !(EVENT_DOC_FLAGS as readonly string[]).includes(f.flag) && (f.service || f.actionKey || f.accessLevel)) action.flags = { has: f.flag };
     if (Object.keys(action).length > 0) and.push({ actions: { some: action } });
@@ -191,7 +228,7 @@ export class PrismaEventStore implements EventStore {
 
   async eventsForAction(actionKey: string, limit: number) {
     const rows = await this.prisma.actionChange.findMany({
-      where: { actionKey, change: { in: ['added', 'removed', 'deny_added', 'deny_removed'] } },
+      where: { service: serviceOfKey(actionKey), actionKeys: { has: actionKey }, change: { in: ['added', 'removed', 'deny_added', 'deny_removed'] } },
       select: { change: true, event: { select: eventSelect } },
       orderBy: [{ event: { occurredAt: 'desc' } }, { eventId: 'desc' }],
       take: limit,

@@ -16,7 +16,7 @@ export interface Stores {
 
 export function createStores(db: Database): Stores {
   return {
-    policies: new PrismaPolicyStore(db.prisma), pollRuns: new PrismaPollRunStore(db.prisma), events: new PrismaEventStore(db.prisma),
+    policies: new PrismaPolicyStore(db.prisma, db.sql), pollRuns: new PrismaPollRunStore(db.prisma), events: new PrismaEventStore(db.prisma, db.sql),
     docHistory: new PrismaDocHistoryStore(db.prisma),
   };
 }

@@ -5,6 +5,7 @@ import type {
 } from '../../core/stores.ts';
 import type { JsonValue } from '../../core/history.ts';
 import type { PrismaClient, Prisma } from '../generated/client.ts';
+import type { BulkSql, SqlRunner } from '../database.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -20,7 +21,7 @@ const versionSelect = {
 } as const;
 
 export class PrismaPolicyStore implements PolicyStore {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly prisma: PrismaClient, private readonly sql: BulkSql) {}
 
   async loadStates(): Promise<PolicyState[]> {
     const [policies, versions] = await Promise.all([
@@ -54,8 +55,8 @@ export class PrismaPolicyStore implements PolicyStore {
     // Backfills go through a set-based path (a handful of statements per batch); IAM writes,
     // which carry metadata and default moves, take the per-policy path.
     const bulk = ws.every((w) => w.source !== 'iam' && !w.createDateCorrections?.length && w.defaultVersionId === undefined && w.deprecatedAt === undefined);
+    if (bulk) return this.sql.transaction((sql) => writeBackfill(sql, ws));
     return this.prisma.$transaction(async (tx) => {
-      if (bulk) return writeBackfill(tx, ws);
       const out: WriteResult[] = [];
       for (const w of ws) out.push(await writeOne(tx, w));
       return out;
@@ -210,67 +211,88 @@ async function writeOne(tx: Tx, w: PolicyWrite): Promise<WriteResult> {
   return { policyId: policy.id, created, versionsAdded, datesCorrected };
 }
 
-/** Set-based write of backfilled policies: existing rows only get what they lack. */
-async function writeBackfill(tx: Tx, ws: PolicyWrite[]): Promise<WriteResult[]> {
+/**
+ * Set-based write of backfilled policies in raw SQL, a few statements per batch with each batch's
+ * rows as one JSON parameter: existing policies only get the metadata they lack, versions are
+ * inserted unless held (the unique keys make a re-run add nothing).
+ */
+async function writeBackfill(sql: SqlRunner, ws: PolicyWrite[]): Promise<WriteResult[]> {
+  const iso = (d: Date | undefined) => d?.toISOString() ?? null;
   const names = ws.map((w) => w.meta.name);
-  const existing = await tx.policy.findMany({ where: { name: { in: names } } });
-  const byName = new Map(existing.map((p) => [p.name, p]));
-  const fresh = ws.filter((w) => !byName.has(w.meta.name));
-  const created = new Set<string>();
-  if (fresh.length > 0) {
-    const rows = await tx.policy.createManyAndReturn({
-      data: fresh.map((w) => ({
-        name: w.meta.name, arn: w.meta.arn, path: w.meta.path, source: w.source,
-        awsCreatedAt: w.meta.awsCreatedAt ?? null, awsUpdatedAt: w.meta.awsUpdatedAt ?? null,
-        defaultVersionId: w.meta.defaultVersionId ?? null, isAttachable: w.meta.isAttachable ?? true,
-      })),
-      skipDuplicates: true,
-    });
-    for (const r of rows) {
-      byName.set(r.name, r);
-      created.add(r.name);
-    }
-    // Lost a race with a concurrent writer (skipDuplicates): read what it created.
-    const missing = fresh.filter((w) => !byName.has(w.meta.name)).map((w) => w.meta.name);
-    if (missing.length > 0) for (const r of await tx.policy.findMany({ where: { name: { in: missing } } })) byName.set(r.name, r);
+  const meta = ws.map((w) => ({
+    n: w.meta.name, a: w.meta.arn, p: w.meta.path, s: w.source, c: iso(w.meta.awsCreatedAt), u: iso(w.meta.awsUpdatedAt),
+    d: w.meta.defaultVersionId ?? null, t: w.meta.isAttachable ?? true,
+  }));
+  const metaJson = JSON.stringify(meta);
+  // now() is the transaction's start: the observed_at the versions below get by default.
+  const [{ now: observedAt }] = (await sql.query<{ now: Date }>('SELECT now() AS now')) as [{ now: Date }];
+  const created = new Set(
+    (await sql.query<{ name: string }>(
+      `INSERT INTO policies (name, arn, path, source, aws_created_at, aws_updated_at, default_version_id, is_attachable)
+       SELECT x.n, x.a, x.p, x.s, x.c, x.u, x.d, x.t
+       FROM jsonb_to_recordset($1::jsonb) AS x(n text, a text, p text, s text, c timestamptz, u timestamptz, d text, t boolean)
+       ON CONFLICT DO NOTHING
+       RETURNING name`,
+      [metaJson],
+    )).map((r) => r.name),
+  );
+  if (created.size < ws.length) {
+    await sql.query(
+      `UPDATE policies p SET aws_created_at = COALESCE(p.aws_created_at, x.c), aws_updated_at = COALESCE(p.aws_updated_at, x.u),
+         default_version_id = COALESCE(p.default_version_id, x.d)
+       FROM jsonb_to_recordset($1::jsonb) AS x(n text, c timestamptz, u timestamptz, d text)
+       WHERE p.name = x.n AND NOT (p.name = ANY($2::text[]))
+         AND ((p.aws_created_at IS NULL AND x.c IS NOT NULL) OR (p.aws_updated_at IS NULL AND x.u IS NOT NULL)
+              OR (p.default_version_id IS NULL AND x.d IS NOT NULL))`,
+      [metaJson, [...created]],
+    );
   }
-  for (const w of ws) {
-    const p = byName.get(w.meta.name);
-    if (!p || created.has(p.name)) continue;
-    const data: Prisma.PolicyUpdateInput = {};
-    if (!p.awsCreatedAt && w.meta.awsCreatedAt) data.awsCreatedAt = w.meta.awsCreatedAt;
-    if (!p.awsUpdatedAt && w.meta.awsUpdatedAt) data.awsUpdatedAt = w.meta.awsUpdatedAt;
-    if (!p.defaultVersionId && w.meta.defaultVersionId) data.defaultVersionId = w.meta.defaultVersionId;
-    if (Object.keys(data).length > 0) await tx.policy.update({ where: { id: p.id }, data });
-  }
+  const byName = new Map(
+    (await sql.query<{ id: number; name: string }>('SELECT id, name FROM policies WHERE name = ANY($1::text[])', [names])).map((r) => [r.name, r.id]),
+  );
   const idOf = (w: PolicyWrite) => {
-    const p = byName.get(w.meta.name);
-    if (!p) throw new Error(`policy ${w.meta.name} vanished during import`);
-    return p.id;
+    const id = byName.get(w.meta.name);
+    // Only a different policy holding this ARN (ON CONFLICT above) leaves a name without a row.
+    if (id === undefined) throw new Error(`policy ${w.meta.name} could not be stored: its ARN ${w.meta.arn} belongs to another policy`);
+    return id;
   };
-  const added = await tx.policyVersion.createManyAndReturn({
-    data: ws.flatMap((w) => w.versions.map((v) => ({
-      policyId: idOf(w), versionId: v.versionId, versionNumber: v.versionNumber,
-      document: v.document as Prisma.InputJsonValue, documentHash: v.documentHash,
-      awsCreatedAt: v.awsCreatedAt ?? null, createDateUnreliable: v.createDateUnreliable, source: w.source,
-    }))),
-    skipDuplicates: true,
-    select: { policyId: true, versionId: true },
+  const versions = ws.flatMap((w) => {
+    const policyId = idOf(w);
+    return w.versions.map((v) => ({
+      p: policyId, v: v.versionId, n: v.versionNumber, d: v.document, h: v.documentHash, t: iso(v.awsCreatedAt),
+      u: v.createDateUnreliable, s: w.source,
+    }));
   });
+  const added = await sql.query<{ policy_id: number; version_id: string }>(
+    `INSERT INTO policy_versions (policy_id, version_id, version_number, document, document_hash, aws_created_at, create_date_unreliable, source)
+     SELECT x.p, x.v, x.n, x.d, x.h, x.t, x.u, x.s
+     FROM jsonb_to_recordset($1::jsonb) AS x(p int, v text, n int, d jsonb, h text, t timestamptz, u boolean, s text)
+     ON CONFLICT DO NOTHING
+     RETURNING policy_id, version_id`,
+    [JSON.stringify(versions)],
+  );
   const ids = ws.map(idOf);
   // New backfilled versions may carry dates IAM can correct: ask it again at the next poll.
-  const gotVersions = [...new Set(added.map((a) => a.policyId))];
-  if (gotVersions.length > 0) await tx.policy.updateMany({ where: { id: { in: gotVersions }, datesCheckedAt: { not: null } }, data: { datesCheckedAt: null } });
+  const gotVersions = [...new Set(added.map((a) => a.policy_id))];
+  if (gotVersions.length > 0) {
+    await sql.query('UPDATE policies SET dates_checked_at = NULL WHERE id = ANY($1::int[]) AND dates_checked_at IS NOT NULL', [gotVersions]);
+  }
   // A backfill names the default only where nothing is flagged default yet (IAM's word wins).
-  await tx.$executeRaw`
-    UPDATE policy_versions v SET is_default = true, observed_default_at = now()
-    FROM policies p
-    WHERE v.policy_id = p.id AND p.id = ANY(${ids}) AND v.version_id = p.default_version_id
-      AND NOT EXISTS (SELECT 1 FROM policy_versions d WHERE d.policy_id = p.id AND d.is_default)`;
+  await sql.query(
+    `UPDATE policy_versions v SET is_default = true, observed_default_at = now()
+     FROM policies p
+     WHERE v.policy_id = p.id AND p.id = ANY($1::int[]) AND v.version_id = p.default_version_id
+       AND NOT EXISTS (SELECT 1 FROM policy_versions d WHERE d.policy_id = p.id AND d.is_default)`,
+    [ids],
+  );
   const addedBy = new Map<number, string[]>();
-  for (const a of added) addedBy.set(a.policyId, [...(addedBy.get(a.policyId) ?? []), a.versionId]);
+  for (const a of added) {
+    const list = addedBy.get(a.policy_id);
+    if (list) list.push(a.version_id);
+    else addedBy.set(a.policy_id, [a.version_id]);
+  }
   return ws.map((w) => {
     const id = idOf(w);
-    return { policyId: id, created: created.has(w.meta.name), versionsAdded: addedBy.get(id) ?? [], datesCorrected: 0 };
+    return { policyId: id, created: created.has(w.meta.name), versionsAdded: addedBy.get(id) ?? [], datesCorrected: 0, observedAt };
   });
 }

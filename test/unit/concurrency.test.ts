@@ -1,0 +1,87 @@
+// readComputeWrite: the read-ahead / write-behind loop the change-event recomputation runs on.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readComputeWrite } from '../../src/core/concurrency.ts';
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+/** Records what runs when; reads and writes take a few timer ticks. */
+function harness(o: { failRead?: number; failWrite?: number; failCompute?: number; onCompute?: (i: number) => void } = {}) {
+  const log: string[] = [];
+  let writing = 0;
+  let maxConcurrentWrites = 0;
+  const read = async (i: number) => {
+    log.push(`read ${i}`);
+    await tick();
+    if (o.failRead === i) throw new Error(`read ${i} failed`);
+    return i * 10;
+  };
+  const compute = (data: number, i: number) => {
+    log.push(`compute ${i}`);
+    assert.equal(data, i * 10);
+    o.onCompute?.(i);
+    if (o.failCompute === i) throw new Error(`compute ${i} failed`);
+    return async () => {
+      writing++;
+      maxConcurrentWrites = Math.max(maxConcurrentWrites, writing);
+      log.push(`write ${i} start`);
+      await tick();
+      await tick();
+      writing--;
+      log.push(`write ${i} end`);
+      if (o.failWrite === i) throw new Error(`write ${i} failed`);
+    };
+  };
+  return { log, read, compute, maxWrites: () => maxConcurrentWrites };
+}
+
+describe('readComputeWrite', () => {
+  test('reads one chunk ahead, writes one behind, in order and one write at a time', async () => {
+    const h = harness();
+    await readComputeWrite([0, 1, 2, 3], undefined, h.read, h.compute);
+    const at = (s: string) => h.log.indexOf(s);
+    for (let i = 0; i < 4; i++) {
+      assert.ok(at(`read ${i}`) < at(`compute ${i}`), `read ${i} before compute ${i}`);
+      assert.ok(at(`compute ${i}`) < at(`write ${i} start`));
+      if (i < 3) assert.ok(at(`read ${i + 1}`) < at(`compute ${i}`), `read ${i + 1} already running while ${i} is computed`);
+      if (i > 0) assert.ok(at(`write ${i - 1} end`) < at(`write ${i} start`), 'writes in chunk order, never overlapping');
+      if (i > 0) assert.ok(at(`compute ${i}`) < at(`write ${i - 1} end`), `chunk ${i} computed while ${i - 1} is written`);
+    }
+    assert.equal(h.maxWrites(), 1);
+    assert.equal(h.log.filter((l) => l.startsWith('write') && l.endsWith('end')).length, 4);
+  });
+
+  test('a failed write: nothing new starts, and the error is thrown once nothing is in flight', async () => {
+    const h = harness({ failWrite: 1 });
+    await assert.rejects(readComputeWrite([0, 1, 2, 3, 4], undefined, h.read, h.compute), /write 1 failed/);
+    assert.ok(!h.log.includes('write 2 start') && !h.log.includes('compute 3') && !h.log.includes('read 4'));
+    assert.ok(h.log.includes('write 1 end'));
+  });
+
+  test('a failed read or compute is thrown after the running write finished', async () => {
+    const r = harness({ failRead: 2 });
+    await assert.rejects(readComputeWrite([0, 1, 2, 3], undefined, r.read, r.compute), /read 2 failed/);
+    assert.ok(!r.log.includes('compute 2') && !r.log.includes('read 3') && r.log.includes('write 0 end'));
+    const c = harness({ failCompute: 1 });
+    await assert.rejects(readComputeWrite([0, 1, 2], undefined, c.read, c.compute), /compute 1 failed/);
+    assert.ok(c.log.includes('write 0 end') && !c.log.includes('write 1 start'));
+  });
+
+  test('a synchronous throw from read is a failure like any other', async () => {
+    await assert.rejects(readComputeWrite([0], undefined, () => { throw new Error('sync'); }, () => async () => {}), /sync/);
+  });
+
+  test('an abort stops before the next compute and throws the abort reason', async () => {
+    const ac = new AbortController();
+    const h = harness({ onCompute: (i) => { if (i === 1) ac.abort(new Error('stop')); } });
+    await assert.rejects(readComputeWrite([0, 1, 2, 3], ac.signal, h.read, h.compute), /stop/);
+    assert.ok(!h.log.includes('compute 2'));
+    assert.ok(h.log.includes('write 1 end'), 'the computed chunk is still written');
+  });
+
+  test('no chunks: nothing is called', async () => {
+    const h = harness();
+    await readComputeWrite([], undefined, h.read, h.compute);
+    assert.deepEqual(h.log, []);
+  });
+});

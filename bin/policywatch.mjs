@@ -1,5 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx: one artefact for dev, CI and the container.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli.ts');
+// Runs the compiled build (dist/, from `npm run build`; npm start and the container make it) while
+// it matches the sources, else the TypeScript sources through tsx: an edit never runs stale code.
+import { buildIsCurrent } from '../scripts/source-hash.mjs';
+
+if (buildIsCurrent()) {
+  await import('../dist/src/cli.js');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli.ts');
+}

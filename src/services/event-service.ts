@@ -107,11 +107,16 @@ export function actionGroups(d: DiffResult): ActionGroupRecord[] {
   const out: ActionGroupRecord[] = [];
   const push = (change: ActionChangeKind, entries: readonly { action: string; service: string; accessLevel: string; flags: readonly string[] }[]) => {
     const groups = new Map<string, ActionGroupRecord>();
+    // Entries come sorted by action, so neighbours mostly share a group: check the last one first.
+    let last: { g: ActionGroupRecord; service: string; accessLevel: string; flags: readonly string[] } | undefined;
     for (const e of entries) {
-      const key = `${e.service}\u0000${e.accessLevel}\u0000${e.flags.join(',')}`;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { change, service: e.service, accessLevel: e.accessLevel, flags: [...e.flags], actionKeys: [] }));
-      g.actionKeys.push(lowerOf(e.action));
+      if (!last || last.service !== e.service || last.accessLevel !== e.accessLevel || (last.flags !== e.flags && last.flags.join(',') !== e.flags.join(','))) {
+        const key = `${e.service}\u0000${e.accessLevel}\u0000${e.flags.join(',')}`;
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { change, service: e.service, accessLevel: e.accessLevel, flags: [...e.flags], actionKeys: [] }));
+        last = { g, service: e.service, accessLevel: e.accessLevel, flags: e.flags };
+      }
+      last.g.actionKeys.push(lowerOf(e.action));
     }
     out.push(...groups.values());
   };

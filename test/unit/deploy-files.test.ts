@@ -100,8 +100,9 @@ describe('Dockerfile', () => {
     const idx = (re: RegExp) => steps.findIndex((s) => re.test(s));
     const ci = idx(/^RUN npm ci\b/);
     const generate = idx(/^RUN npm run generate\b/);
+    const compile = idx(/^RUN npm run build\b/);
     const prune = idx(/^RUN npm prune --omit=dev\b/);
-    assert.ok(ci >= 0 && generate > ci && prune > generate, 'npm ci, then generate, then prune');
+    assert.ok(ci >= 0 && generate > ci && compile > generate && prune > compile, 'npm ci, then generate, then build, then prune');
     // postinstall (npm ci) already runs scripts/prisma-generate.mjs, which reads the schema.
     const copiedBefore = build.instructions
       .slice(0, ci)
@@ -113,9 +114,16 @@ describe('Dockerfile', () => {
       assert.ok(copiedBefore.includes(needed), `${needed} copied before npm ci`);
     }
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; scripts: Record<string, string> };
-    // Pruning keeps only dependencies: the runtime needs tsx to run the TypeScript sources.
+    // Pruning keeps only dependencies: tsx runs the sources when dist/ does not match them.
     assert.ok(pkg.dependencies.tsx, 'tsx is a runtime dependency');
     assert.ok(pkg.scripts.generate, 'package.json has a generate script');
+    assert.ok(pkg.scripts.build, 'package.json has a build script');
+    // The runtime stage gets the compiled build with the stamp inputs bin/policywatch.mjs checks.
+    const runtime = stages.at(-1);
+    const copied = of(runtime!, 'COPY').map(parseCopy).flatMap((c) => c.sources.map((src) => src.replace(/\/$/, '').replace(/^\/app\//, '')));
+    for (const needed of ['dist', 'src', 'scripts', 'bin', 'tsconfig.json', 'tsconfig.build.json', 'package.json']) {
+      assert.ok(copied.includes(needed), `${needed} copied into the runtime stage (${copied.join(', ')})`);
+    }
   });
 
   test('every COPY source exists in the repo or comes from an earlier named stage', () => {

@@ -5,14 +5,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../../core/paths.ts';
 import { type FakePolicy, type FakePolicyVersion, FakeIamError, isVersionId, parseAwsPolicyArn, versionNumber } from './model.ts';
 
 export class SeedError extends FakeIamError {
   override readonly name = 'SeedError';
 }
 
-/** shared/ sits beside the repository clone; resolved from this file so cwd does not matter. */
-export const DEFAULT_CORPUS_DIR = fileURLToPath(new URL('../../../../shared/corpus/real-history', import.meta.url));
+/** shared/ sits beside the repository clone; resolved from the package root so cwd does not matter. */
+export const DEFAULT_CORPUS_DIR = join(PACKAGE_ROOT, '..', 'shared', 'corpus', 'real-history');
 
 /**
  * IAM paths of the corpus policies. MAMIP stores files by name only; the corpus README records

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Compiles the TypeScript sources to dist/ (npm run build; npm start and the container run it
+// first) and stamps dist/BUILD_ID with their hash. bin/policywatch.mjs runs dist/ only while the
+// stamp matches the sources, else the sources through tsx, so an edit never runs stale code.
+// The compiled service starts faster and needs ~70 MB less memory than tsx's loader thread.
+// Usage: node scripts/build.mjs [--bench]   --bench also compiles bench/ and test/support/.
+// Does nothing when dist/ is already current.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, sourceHash } from './source-hash.mjs';
+
+const bench = process.argv.includes('--bench');
+const stampFile = join(ROOT, 'dist', bench ? 'BENCH_ID' : 'BUILD_ID');
+const dirs = bench ? ['src', 'bench', 'test/support'] : ['src'];
+const id = sourceHash(dirs);
+if (existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === id) process.exit(0);
+
+const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const project = join(ROOT, bench ? 'tsconfig.bench.json' : 'tsconfig.build.json');
+const res = spawnSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit', cwd: ROOT });
+if (res.status !== 0) {
+  console.error(`build failed: tsc -p ${project} exited ${res.status}`);
+  process.exit(res.status ?? 1);
+}
+writeFileSync(stampFile, `${id}\n`);
+// A bench build contains the service build too.
+if (bench) writeFileSync(join(ROOT, 'dist', 'BUILD_ID'), `${sourceHash(['src'])}\n`);

@@ -15,7 +15,8 @@ export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (ite
 
 /**
  * Runs read → compute → write over chunks with one read ahead and one write behind: while chunk k
- * is computed, chunk k+1 is being read and chunk k−1 written. Writes stay in chunk order and one at
+ * is computed, chunk k+1 is being read and chunk k−1 written. A write of several statements moves
+ * on only when the event loop gets a turn, so a long compute should yield now and then (async). Writes stay in chunk order and one at
  * a time. After the first failure nothing new starts (not even the write of a chunk already
  * computed); after an abort the computed chunk is still written. Either is thrown once the calls
  * in flight have settled.
@@ -24,7 +25,7 @@ export async function readComputeWrite<C, D>(
   chunks: readonly C[],
   signal: AbortSignal | undefined,
   read: (chunk: C) => Promise<D>,
-  compute: (data: D, chunk: C) => () => Promise<unknown>,
+  compute: (data: D, chunk: C) => (() => Promise<unknown>) | Promise<() => Promise<unknown>>,
 ): Promise<void> {
   let failure: { err: unknown } | undefined;
   // Calls start at once (the read must overlap the compute that follows); a synchronous throw
@@ -49,7 +50,7 @@ export async function readComputeWrite<C, D>(
     if (i + 1 < chunks.length) next = settle(() => read(chunks[i + 1]!));
     let write: () => Promise<unknown>;
     try {
-      write = compute(data as D, chunks[i]!);
+      write = await compute(data as D, chunks[i]!);
     } catch (err) {
       failure ??= { err };
       break;

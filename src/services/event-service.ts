@@ -219,8 +219,13 @@ export class EventService {
     const firstSeen = new FirstSeenIndex(await events.loadFirstSeen());
     let written = 0;
     let deleted = 0;
-    await readComputeWrite(chunks, signal, (slice) => events.policyHistories(slice), (histories, slice) => {
-      const computed = histories.flatMap((h) => computePolicyEvents(h, catalog, firstSeen));
+    await readComputeWrite(chunks, signal, (slice) => events.policyHistories(slice), async (histories, slice) => {
+      const computed: EventRecord[] = [];
+      for (const h of histories) {
+        computed.push(...computePolicyEvents(h, catalog, firstSeen));
+        // The previous chunk's write is a transaction of several statements: let it move on.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       return async () => {
         const r = await events.syncEvents(slice, computed);
         written += r.written;

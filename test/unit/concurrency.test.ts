@@ -79,6 +79,27 @@ describe('readComputeWrite', () => {
     assert.ok(h.log.includes('write 1 end'), 'the computed chunk is still written');
   });
 
+  test('an async compute that yields lets the previous write finish meanwhile', async () => {
+    const log: string[] = [];
+    await readComputeWrite(
+      [0, 1],
+      undefined,
+      async (i) => i,
+      async (_d, i) => {
+        log.push(`compute ${i} start`);
+        for (let k = 0; k < 6; k++) await tick(); // a long compute that yields
+        log.push(`compute ${i} end`);
+        return async () => {
+          log.push(`write ${i} start`);
+          await tick();
+          log.push(`write ${i} end`);
+        };
+      },
+    );
+    assert.ok(log.indexOf('write 0 end') < log.indexOf('compute 1 end'), log.join(', '));
+    assert.equal(log.at(-1), 'write 1 end');
+  });
+
   test('no chunks: nothing is called', async () => {
     const h = harness();
     await readComputeWrite([], undefined, h.read, h.compute);

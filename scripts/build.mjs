@@ -6,7 +6,7 @@
 // Usage: node scripts/build.mjs [--bench]   --bench also compiles bench/ and test/support/.
 // Does nothing when dist/ is already current.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, sourceHash } from './source-hash.mjs';
 
@@ -17,6 +17,15 @@ const id = sourceHash(dirs);
 if (existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === id) process.exit(0);
 
 const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+if (!existsSync(tsc)) {
+  // An install without dev dependencies has no compiler: the sources then run through tsx.
+  console.error('build skipped: typescript is not installed (npm ci --omit=dev); bin/policywatch.mjs runs the sources through tsx');
+  process.exit(0);
+}
+// No stamp while dist/ is being rewritten: a failed or interrupted build must never look current
+// (tsc writes files even when it reports errors).
+rmSync(stampFile, { force: true });
+rmSync(join(ROOT, 'dist', 'BUILD_ID'), { force: true });
 const project = join(ROOT, bench ? 'tsconfig.bench.json' : 'tsconfig.build.json');
 const res = spawnSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit', cwd: ROOT });
 if (res.status !== 0) {

@@ -2,7 +2,7 @@
 // dist/BUILD_ID, bin/policywatch.mjs compares it before running dist/ (contents, not mtimes, so a
 // copied or checked-out tree compares the same).
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,9 +11,13 @@ const CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 export function sourceHash(dirs) {
   const files = [];
-  const walk = (p) => {
-    if (statSync(p).isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
-    else if (p.endsWith('.ts')) files.push(p);
+  // Regular files and directories only: editor lock files are often dangling symlinks.
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && p.endsWith('.ts')) files.push(p);
+    }
   };
   for (const d of dirs) walk(join(ROOT, d));
   const hash = createHash('sha256');
@@ -25,6 +29,10 @@ export function sourceHash(dirs) {
 
 /** True when dist/ holds a build of exactly the current sources (see scripts/build.mjs). */
 export function buildIsCurrent() {
-  const stamp = join(ROOT, 'dist', 'BUILD_ID');
-  return existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === sourceHash(['src']);
+  try {
+    const stamp = join(ROOT, 'dist', 'BUILD_ID');
+    return existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === sourceHash(['src']);
+  } catch {
+    return false; // a file vanished mid-walk (an editor saving): run the sources
+  }
 }

@@ -151,6 +151,22 @@ describe('change events on the real AmazonQ history', () => {
     assert.equal(r.written, 0, 'no event changes either');
   });
 
+  test('an undated imported version is first-seen at exactly its stored observed time', async () => {
+    const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['newsvc:DoThing'], Resource: '*' }] };
+    async function* one(): AsyncGenerator<ImportedPolicy> {
+      yield { name: 'UndatedOne', arn: 'arn:aws:iam::aws:policy/UndatedOne', path: '/', versions: [{ versionId: 'v1', createDate: undefined, isDefault: true, document: doc }] };
+    }
+    await app.services.importer.import('test-undated', one());
+    const [row] = await app.db.sql.query<{ same: boolean }>(
+      `SELECT f.first_seen_at = v.observed_at AS same FROM action_first_seen f
+       JOIN policy_versions v ON v.policy_id = f.policy_id AND v.version_id = f.version_id WHERE f.action_key = 'newsvc:dothing'`,
+    );
+    assert.equal(row?.same, true, 'recorded at the stored (millisecond) observed_at, not the unrounded transaction time');
+    const e = await eventTo('UndatedOne', 'v1');
+    const added = e.effective.added.find((a) => a.action === 'newsvc:DoThing');
+    assert.ok(added?.flags.includes('first-seen-action'), JSON.stringify(added));
+  });
+
   test('cursor paging visits every event once, newest first', async () => {
     const all = await get<Page>('/api/changes?kind=all&limit=200');
     const seen: string[] = [];

@@ -351,8 +351,10 @@ describe('dataset JSON file', () => {
 
   test('a JSON document that is not an object is an unknown layout, not invalid JSON', async () => {
     const file = join(tmp(), 'policies.json');
-    writeFileSync(file, '[1, 2, 3]');
-    await assert.rejects(collect(readImportSource(file)), (err: unknown) => err instanceof ImportError && err.code === 'unknown-layout');
+    for (const text of ['[1, 2, 3]', '\uFEFF[1, 2, 3]', '"text"']) {
+      writeFileSync(file, text);
+      await assert.rejects(collect(readImportSource(file)), (err: unknown) => err instanceof ImportError && err.code === 'unknown-layout', text);
+    }
   });
 
   test('a repeated policy name keeps its last entry, as JSON.parse would; a BOM is ignored', async () => {

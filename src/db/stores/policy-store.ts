@@ -224,8 +224,9 @@ async function writeBackfill(sql: SqlRunner, ws: PolicyWrite[]): Promise<WriteRe
     d: w.meta.defaultVersionId ?? null, t: w.meta.isAttachable ?? true,
   }));
   const metaJson = JSON.stringify(meta);
-  // now() is the transaction's start: the observed_at the versions below get by default.
-  const [{ now: observedAt }] = (await sql.query<{ now: Date }>('SELECT now() AS now')) as [{ now: Date }];
+  // now() is the transaction's start: the observed_at the versions below get by default, rounded
+  // to the column's milliseconds as they will be stored (first-seen times compare exactly).
+  const [{ now: observedAt }] = (await sql.query<{ now: Date }>('SELECT now()::timestamptz(3) AS now')) as [{ now: Date }];
   const created = new Set(
     (await sql.query<{ name: string }>(
       `INSERT INTO policies (name, arn, path, source, aws_created_at, aws_updated_at, default_version_id, is_attachable)

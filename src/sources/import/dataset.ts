@@ -129,7 +129,7 @@ export function topLevelMembers(buf: Buffer, file: string): Member[] {
 
 function isJson(buf: Buffer): boolean {
   try {
-    JSON.parse(buf.toString('utf8'));
+    JSON.parse(buf.toString('utf8').replace(/^\uFEFF/, ''));
     return true;
   } catch {
     return false;

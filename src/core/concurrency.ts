@@ -15,11 +15,11 @@ export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (ite
 
 /**
  * Runs read → compute → write over chunks with one read ahead and one write behind: while chunk k
- * is computed, chunk k+1 is being read and chunk k−1 written. A write of several statements moves
- * on only when the event loop gets a turn, so a long compute should yield now and then (async). Writes stay in chunk order and one at
- * a time. After the first failure nothing new starts (not even the write of a chunk already
- * computed); after an abort the computed chunk is still written. Either is thrown once the calls
- * in flight have settled.
+ * is computed, chunk k+1 is being read and chunk k−1 written. Writes stay in chunk order and one at
+ * a time. A write of several statements moves on only when the event loop gets a turn, so a long
+ * compute should be async and yield now and then. After the first failure nothing new starts (not
+ * even the write of a chunk already computed); after an abort the computed chunk is still written.
+ * Either is thrown once the calls in flight have settled.
  */
 export async function readComputeWrite<C, D>(
   chunks: readonly C[],

@@ -215,26 +215,20 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   // PGlite is one in-process connection: advisory locks would always succeed, so an in-process
   // mutex gives the same "one holder at a time" guarantee.
   const held = new Map<bigint, Promise<void>>();
-  const runner: SqlRunner = {
+  // The same runner over PGlite itself or over one of its transactions.
+  const runnerOf = (c: Pick<PGlite, 'exec' | 'query'>): SqlRunner => ({
     exec: async (sql) => {
-      await lite.exec(sql);
+      await c.exec(sql);
     },
-    query: async <T>(sql: string, params?: unknown[]) => (await lite.query<T>(sql, params)).rows,
-  };
+    query: async <T>(sql: string, params?: unknown[]) => (await c.query<T>(sql, params)).rows,
+  });
+  const runner = runnerOf(lite);
   return {
     kind: 'pglite',
     prisma,
     sql: {
       ...runner,
-      transaction: (fn) =>
-        lite.transaction((tx) =>
-          fn({
-            exec: async (sql) => {
-              await tx.exec(sql);
-            },
-            query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
-          }),
-        ),
+      transaction: (fn) => lite.transaction((tx) => fn(runnerOf(tx))),
     },
     async withLock(key, fn) {
       while (held.has(key)) await held.get(key);

@@ -18,6 +18,21 @@ type Row = Prisma.ChangeEventGetPayload<{ select: typeof eventSelect }>;
 
 const toStored = (r: Row): StoredEvent => ({ ...r, kind: r.kind as StoredEvent['kind'], diff: r.diff as JsonValue, flags: r.flags ?? [], docFlags: r.docFlags ?? [] });
 
+/** Consecutive runs of items whose summed size reaches `limit` (the last run may be smaller). */
+function* sizedBatches<T>(items: readonly T[], sizeOf: (item: T) => number, limit: number): Generator<T[]> {
+  let part: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    part.push(item);
+    if ((size += sizeOf(item)) >= limit) {
+      yield part;
+      part = [];
+      size = 0;
+    }
+  }
+  if (part.length > 0) yield part;
+}
+
 /** "s3:getobject" → "s3": action groups are stored per service. */
 const serviceOfKey = (actionKey: string) => actionKey.slice(0, Math.max(0, actionKey.indexOf(':')));
 
@@ -110,13 +125,8 @@ export class PrismaEventStore implements EventStore {
       const updated = changed.filter((e) => have.has(e.id)).map((e) => e.id);
       if (updated.length > 0) await sql.query('DELETE FROM action_changes WHERE event_id = ANY($1::text[])', [updated]);
       // Events in statements of up to ~4 MB of JSON; each packed diff goes in as the text it already is.
-      let text: string[] = [];
-      let size = 0;
-      const flushEvents = async () => {
-        if (text.length === 0) return;
-        const json = `[${text.join(',')}]`;
-        text = [];
-        size = 0;
+      const eventRows = changed.map(({ actionGroups: _g, diffJson, ...e }) => `${JSON.stringify(e).slice(0, -1)},"diff":${diffJson}}`);
+      for (const part of sizedBatches(eventRows, (row) => row.length, 4_000_000)) {
         await sql.query(
           `INSERT INTO change_events (id, policy_id, kind, from_version_id, to_version_id, from_version_number, to_version_number,
              occurred_at, occurred_at_unreliable, source, broadened, narrowed, catalog_version, diff, flags, fingerprint)
@@ -131,37 +141,19 @@ export class PrismaEventStore implements EventStore {
              occurred_at = EXCLUDED.occurred_at, occurred_at_unreliable = EXCLUDED.occurred_at_unreliable, source = EXCLUDED.source,
              broadened = EXCLUDED.broadened, narrowed = EXCLUDED.narrowed, catalog_version = EXCLUDED.catalog_version,
              diff = EXCLUDED.diff, flags = EXCLUDED.flags, fingerprint = EXCLUDED.fingerprint, updated_at = now()`,
-          [json],
+          [`[${part.join(',')}]`],
         );
-      };
-      for (const { actionGroups: _g, diffJson, ...e } of changed) {
-        const row = `${JSON.stringify(e).slice(0, -1)},"diff":${diffJson}}`;
-        text.push(row);
-        if ((size += row.length) >= 4_000_000) await flushEvents();
       }
-      await flushEvents();
       // Action groups in statements of up to ~50,000 action names each.
-      let part: { e: string; s: string; l: string; c: string; f: string[]; k: string[] }[] = [];
-      let names = 0;
-      const flushGroups = async () => {
-        if (part.length === 0) return;
-        const json = JSON.stringify(part);
-        part = [];
-        names = 0;
+      const groupRows = changed.flatMap((e) => e.actionGroups.map((g) => ({ e: e.id, s: g.service, l: g.accessLevel, c: g.change, f: g.flags, k: g.actionKeys })));
+      for (const part of sizedBatches(groupRows, (row) => row.k.length, 50_000)) {
         await sql.query(
           `INSERT INTO action_changes (event_id, service, access_level, change, flags, action_keys)
            SELECT x.e, x.s, x.l, x.c, x.f, x.k
            FROM jsonb_to_recordset($1::jsonb) AS x(e text, s text, l text, c text, f text[], k text[])`,
-          [json],
+          [JSON.stringify(part)],
         );
-      };
-      for (const e of changed) {
-        for (const g of e.actionGroups) {
-          part.push({ e: e.id, s: g.service, l: g.accessLevel, c: g.change, f: g.flags, k: g.actionKeys });
-          if ((names += g.actionKeys.length) >= 50_000) await flushGroups();
-        }
       }
-      await flushGroups();
       return { written: changed.length, deleted: stale.length };
     });
   }

@@ -9,9 +9,14 @@ import { htmlToText } from '../../src/sources/rss/text.ts';
 const corpus = new URL('../../../shared/corpus/rss/', import.meta.url);
 const fixtures = new URL('../fixtures/rss/', import.meta.url);
 
-function feedItems(base: URL, name: string, url: string): FeedItem[] {
-  return parseFeed(readFileSync(new URL(name, base), 'utf8'), url).items;
+async function feedItems(base: URL, name: string, url: string): Promise<FeedItem[]> {
+  return (await parseFeed(readFileSync(new URL(name, base), 'utf8'), url)).items;
 }
+
+// parseFeed is asynchronous; the suites below are declared synchronously, so parse up front.
+const eksItems = await feedItems(corpus, 'eks-userguide-doc-history.rss.excerpt.xml', 'https://docs.aws.amazon.com/eks/latest/userguide/doc-history.rss');
+const orgsItems = await feedItems(corpus, 'organizations-release-notes.rss.excerpt.xml', 'https://docs.aws.amazon.com/organizations/latest/userguide/aws-organizations-release-notes.rss');
+const qItems = await feedItems(fixtures, 'amazonq-doc-history.rss.xml', 'https://docs.aws.amazon.com/amazonq/latest/qdeveloper-ug/doc-history.rss');
 
 function byGuidSuffix(items: FeedItem[], suffix: string): FeedItem {
   const found = items.find((i) => i.guid.endsWith(suffix));
@@ -31,7 +36,7 @@ const KNOWN = new Set([
 ]);
 
 describe('EKS corpus feed', () => {
-  const items = feedItems(corpus, 'eks-userguide-doc-history.rss.excerpt.xml', 'https://docs.aws.amazon.com/eks/latest/userguide/doc-history.rss');
+  const items = eksItems;
 
   test('one entry naming two policies resolves both, in order', () => {
     const it = byGuidSuffix(items, '#AWS_managed_policy_updates_2025-06-20');
@@ -73,7 +78,7 @@ describe('EKS corpus feed', () => {
 });
 
 describe('Organizations corpus feed', () => {
-  const items = feedItems(corpus, 'organizations-release-notes.rss.excerpt.xml', 'https://docs.aws.amazon.com/organizations/latest/userguide/aws-organizations-release-notes.rss');
+  const items = orgsItems;
 
   test('names in a wrapped title resolve', () => {
     const it = byGuidSuffix(items, 'managed_policies_2022-10-21');
@@ -99,7 +104,7 @@ describe('Organizations corpus feed', () => {
 });
 
 describe('Amazon Q Developer fixture', () => {
-  const items = feedItems(fixtures, 'amazonq-doc-history.rss.xml', 'https://docs.aws.amazon.com/amazonq/latest/qdeveloper-ug/doc-history.rss');
+  const items = qItems;
 
   test('2024-11-13 entries resolve to their policy and are updates that add permissions', () => {
     const full = byGuidSuffix(items, '#AmazonQFullAccess_-_Updated_policy_2024-11-13');

@@ -1,9 +1,11 @@
-import { test, describe } from 'node:test';
+import { test, describe, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import Parser from 'rss-parser';
 import { parseFeed, FeedParseError, MAX_PROBLEMS } from '../../src/sources/rss/parse.ts';
 import { parseFeedDate } from '../../src/sources/rss/dates.ts';
+import { readFeedXml } from '../../src/sources/rss/reader.ts';
 import { htmlToText } from '../../src/sources/rss/text.ts';
 
 const corpus = new URL('../../../shared/corpus/rss/', import.meta.url);
@@ -25,9 +27,9 @@ function item(fields: { title?: string; link?: string; description?: string; pub
   return `<item>${f('title', fields.title)}${f('link', fields.link)}${f('description', fields.description)}${f('pubDate', fields.pubDate)}${fields.guid === undefined ? '' : `<guid isPermaLink="false">${fields.guid}</guid>`}</item>`;
 }
 
-function parseError(fn: () => unknown): FeedParseError {
+async function parseError(fn: () => Promise<unknown>): Promise<FeedParseError> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     assert.ok(err instanceof FeedParseError, `expected FeedParseError, got ${String(err)}`);
     return err;
@@ -36,8 +38,8 @@ function parseError(fn: () => unknown): FeedParseError {
 }
 
 describe('real AWS feeds (shared corpus)', () => {
-  test('EKS excerpt: channel, self link, items, decoded HTML description', () => {
-    const feed = parseFeed(read(corpus, 'eks-userguide-doc-history.rss.excerpt.xml'), EKS_URL);
+  test('EKS excerpt: channel, self link, items, decoded HTML description', async () => {
+    const feed = await parseFeed(read(corpus, 'eks-userguide-doc-history.rss.excerpt.xml'), EKS_URL);
     assert.equal(feed.title, 'Amazon EKS Document History');
     assert.equal(feed.link, 'https://docs.aws.amazon.com/eks/latest/userguide/');
     assert.equal(feed.selfUrl, EKS_URL);
@@ -57,8 +59,8 @@ describe('real AWS feeds (shared corpus)', () => {
     assert.equal(feed.items[0]?.title, 'Kubernetes version 1.34');
   });
 
-  test('Organizations excerpt: wrapped titles are collapsed, the guid keeps its raw form', () => {
-    const feed = parseFeed(read(corpus, 'organizations-release-notes.rss.excerpt.xml'), ORGS_URL);
+  test('Organizations excerpt: wrapped titles are collapsed, the guid keeps its raw form', async () => {
+    const feed = await parseFeed(read(corpus, 'organizations-release-notes.rss.excerpt.xml'), ORGS_URL);
     assert.equal(feed.items.length, 6);
     const first = feed.items[0];
     assert.ok(first);
@@ -68,8 +70,8 @@ describe('real AWS feeds (shared corpus)', () => {
     for (const i of feed.items) assert.doesNotMatch(i.title, /\s{2,}|\n/);
   });
 
-  test('Polly: duplicate GUIDs with identical title and date get distinct identities', () => {
-    const feed = parseFeed(read(corpus, 'polly-dg-doc-history.rss.xml'), POLLY_URL);
+  test('Polly: duplicate GUIDs with identical title and date get distinct identities', async () => {
+    const feed = await parseFeed(read(corpus, 'polly-dg-doc-history.rss.xml'), POLLY_URL);
     assert.equal(feed.items.length, 17);
     // Polly has no atom:link self, and its lastBuildDate is the odd "7:32:16 Z" form.
     assert.equal(feed.selfUrl, undefined);
@@ -84,24 +86,24 @@ describe('real AWS feeds (shared corpus)', () => {
     assert.match(feed.problems[0] ?? '', /2 entries share guid/);
   });
 
-  test('identity is stable across parses and depends on the feed URL', () => {
+  test('identity is stable across parses and depends on the feed URL', async () => {
     const xml = read(corpus, 'eks-userguide-doc-history.rss.excerpt.xml');
-    const a = parseFeed(xml, EKS_URL).items.map((i) => i.identity);
-    const b = parseFeed(xml, EKS_URL).items.map((i) => i.identity);
-    const c = parseFeed(xml, 'https://mirror.example/eks.rss').items.map((i) => i.identity);
+    const a = (await parseFeed(xml, EKS_URL)).items.map((i) => i.identity);
+    const b = (await parseFeed(xml, EKS_URL)).items.map((i) => i.identity);
+    const c = (await parseFeed(xml, 'https://mirror.example/eks.rss')).items.map((i) => i.identity);
     assert.deepEqual(a, b);
     assert.notEqual(a[0], c[0]);
   });
 
-  test('identity does not change when only the description is reworded', () => {
+  test('identity does not change when only the description is reworded', async () => {
     const one = (desc: string) => parseFeed(rss(item({ title: 'X', guid: 'g', pubDate: 'Thu, 2 Oct 2025 19:00:00 GMT', description: desc })), Q_URL);
-    assert.equal(one('first wording').items[0]?.identity, one('second wording').items[0]?.identity);
+    assert.equal((await one('first wording')).items[0]?.identity, (await one('second wording')).items[0]?.identity);
   });
 });
 
 describe('fixture: Amazon Q Developer document history', () => {
-  test('parses with the seed table rows', () => {
-    const feed = parseFeed(read(fixtures, 'amazonq-doc-history.rss.xml'), Q_URL);
+  test('parses with the seed table rows', async () => {
+    const feed = await parseFeed(read(fixtures, 'amazonq-doc-history.rss.xml'), Q_URL);
     assert.deepEqual(feed.problems, []);
     assert.equal(feed.selfUrl, Q_URL);
     assert.equal(feed.items.length, 11);
@@ -114,47 +116,48 @@ describe('fixture: Amazon Q Developer document history', () => {
 });
 
 describe('hostile and broken input', () => {
-  test('billion laughs is rejected before parsing', () => {
+  test('billion laughs is rejected before parsing', async () => {
     const lol = ['<!ENTITY lol "lol">'];
     for (let n = 1; n <= 9; n++) lol.push(`<!ENTITY lol${n} "${`&lol${n === 1 ? '' : n - 1};`.repeat(10)}">`);
     const xml = `<?xml version="1.0"?><!DOCTYPE rss [${lol.join('')}]><rss version="2.0"><channel><title>&lol9;</title></channel></rss>`;
-    const err = parseError(() => parseFeed(xml, Q_URL));
+    const err = await parseError(() => parseFeed(xml, Q_URL));
     assert.equal(err.code, 'dtd_rejected');
     assert.match(err.message, /entit/i);
   });
 
-  test('external-entity (XXE) declarations and internal subsets are rejected', () => {
+  test('external-entity (XXE) declarations and internal subsets are rejected', async () => {
     const xxe = `<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><rss><channel><title>&xxe;</title></channel></rss>`;
-    assert.equal(parseError(() => parseFeed(xxe, Q_URL)).code, 'dtd_rejected');
+    assert.equal((await parseError(() => parseFeed(xxe, Q_URL))).code, 'dtd_rejected');
     const subset = `<?xml version="1.0"?><!DOCTYPE rss [<!ELEMENT rss ANY>]><rss><channel><title>x</title></channel></rss>`;
-    assert.equal(parseError(() => parseFeed(subset, Q_URL)).code, 'dtd_rejected');
+    assert.equal((await parseError(() => parseFeed(subset, Q_URL))).code, 'dtd_rejected');
   });
 
-  test('a plain public DOCTYPE (RSS 0.91 style) is accepted', () => {
+  test('a plain public DOCTYPE (RSS 0.91 style) is accepted', async () => {
     const xml = `<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">${rss('').replace(/^<\?xml[^>]*>/, '')}`;
-    assert.equal(parseFeed(xml, Q_URL).title, 'T');
+    assert.equal((await parseFeed(xml, Q_URL)).title, 'T');
   });
 
-  test('size cap is enforced before parsing', () => {
+  test('size cap is enforced before parsing', async () => {
     const xml = rss(item({ title: 'x', description: 'y'.repeat(2000) }));
-    assert.equal(parseError(() => parseFeed(xml, Q_URL, { maxBytes: 1000 })).code, 'too_large');
+    assert.equal((await parseError(() => parseFeed(xml, Q_URL, { maxBytes: 1000 }))).code, 'too_large');
     // Multi-byte characters count as bytes, not UTF-16 units.
     const wide = rss(item({ title: '\u20ac'.repeat(400) }));
     assert.ok(wide.length < 1000);
-    assert.equal(parseError(() => parseFeed(wide, Q_URL, { maxBytes: 1000 })).code, 'too_large');
+    assert.equal((await parseError(() => parseFeed(wide, Q_URL, { maxBytes: 1000 }))).code, 'too_large');
   });
 
-  test('malformed XML, empty input and non-RSS roots give typed errors', () => {
-    assert.equal(parseError(() => parseFeed('<rss><channel></rss>', Q_URL)).code, 'malformed_xml');
-    assert.equal(parseError(() => parseFeed('', Q_URL)).code, 'malformed_xml');
-    assert.equal(parseError(() => parseFeed('<html><body>Not found</body></html>', Q_URL)).code, 'not_rss');
-    const atom = parseError(() => parseFeed('<feed xmlns="http://www.w3.org/2005/Atom"><title>x</title></feed>', Q_URL));
+  test('malformed XML, empty input and non-RSS roots give typed errors', async () => {
+    assert.equal((await parseError(() => parseFeed('<rss><channel></rss>', Q_URL))).code, 'malformed_xml');
+    assert.equal((await parseError(() => parseFeed('', Q_URL))).code, 'malformed_xml');
+    assert.equal((await parseError(() => parseFeed('<html><body>Not found</body></html>', Q_URL))).code, 'not_rss');
+    // Atom is read now (issue 14); a <feed> root outside the Atom namespace is still not a feed.
+    const atom = await parseError(() => parseFeed('<feed xmlns="http://example.com/not-atom"><title>x</title></feed>', Q_URL));
     assert.equal(atom.code, 'not_rss');
     assert.match(atom.message, /<feed>/);
-    assert.equal(parseError(() => parseFeed('<rss version="2.0"></rss>', Q_URL)).code, 'not_rss');
+    assert.equal((await parseError(() => parseFeed('<rss version="2.0"></rss>', Q_URL))).code, 'not_rss');
   });
 
-  test('broken dates keep the item with dateProblem and a feed problem', () => {
+  test('broken dates keep the item with dateProblem and a feed problem', async () => {
     const xml = rss(
       item({ title: 'Good', guid: 'a', pubDate: 'Thu, 2 Oct 2025 19:00:00 GMT' }) +
         item({ title: 'Garbage', guid: 'b', pubDate: 'sometime last week' }) +
@@ -162,7 +165,7 @@ describe('hostile and broken input', () => {
         item({ title: 'Missing', guid: 'd' }),
       '<lastBuildDate>yesterday</lastBuildDate>',
     );
-    const feed = parseFeed(xml, Q_URL);
+    const feed = await parseFeed(xml, Q_URL);
     assert.equal(feed.items.length, 4);
     const [good, garbage, impossible, missing] = feed.items;
     assert.equal(good?.publishedAt?.toISOString(), '2025-10-02T19:00:00.000Z');
@@ -178,11 +181,11 @@ describe('hostile and broken input', () => {
     assert.ok(feed.problems.some((p) => /lastBuildDate/.test(p)));
   });
 
-  test('descriptionText never contains markup, even when the feed escapes a script twice', () => {
+  test('descriptionText never contains markup, even when the feed escapes a script twice', async () => {
     const desc =
       '&lt;script&gt;alert(1)&lt;/script&gt;Policy &lt;code class="code"&gt;A&amp;amp;B&lt;/code&gt; ' +
       '&amp;lt;script&amp;gt;alert(2)&amp;lt;/script&amp;gt; &lt;SCRIPT src=x&gt; tail';
-    const feed = parseFeed(rss(item({ title: 'x', guid: 'g', description: desc })), Q_URL);
+    const feed = await parseFeed(rss(item({ title: 'x', guid: 'g', description: desc })), Q_URL);
     const it = feed.items[0];
     assert.ok(it);
     assert.ok(it.descriptionHtml.includes('<script>alert(1)</script>'), 'descriptionHtml is the once-decoded HTML');
@@ -199,13 +202,13 @@ describe('hostile and broken input', () => {
     );
   });
 
-  test('unsafe and relative links; CDATA, numeric references and control characters', () => {
+  test('unsafe and relative links; CDATA, numeric references and control characters', async () => {
     const xml = rss(
       item({ title: 'js', guid: '1', link: 'javascript:alert(1)', pubDate: 'Thu, 2 Oct 2025 19:00:00 GMT' }) +
         item({ title: 'rel', guid: '2', link: 'security-iam-awsmanpol.html', pubDate: 'Thu, 2 Oct 2025 19:00:00 GMT' }) +
         item({ title: 'Caf&#233; &#x2013; ok\u0001', guid: '3', link: 'https://a.example/', description: '<![CDATA[<b>x &amp; y</b>]]>', pubDate: '2024-11-13T21:51:39Z' }),
     );
-    const feed = parseFeed(xml, Q_URL);
+    const feed = await parseFeed(xml, Q_URL);
     const [js, rel, misc] = feed.items;
     assert.equal(js?.link, null);
     assert.ok(feed.problems.some((p) => p.includes('"js"') && p.includes('not an http(s) URL')));
@@ -217,24 +220,133 @@ describe('hostile and broken input', () => {
     assert.equal(misc?.publishedAt?.toISOString(), '2024-11-13T21:51:39.000Z');
   });
 
-  test('verbatim duplicate entries still get distinct identities', () => {
+  test('verbatim duplicate entries still get distinct identities', async () => {
     const same = item({ title: 'Same', guid: 'g', link: 'https://a.example/', description: 'd', pubDate: 'Thu, 2 Oct 2025 19:00:00 GMT' });
-    const feed = parseFeed(rss(same + same + same), Q_URL);
+    const feed = await parseFeed(rss(same + same + same), Q_URL);
     assert.equal(new Set(feed.items.map((i) => i.identity)).size, 3);
     assert.equal(feed.problems.length, 2);
   });
 
-  test('the problem list is bounded', () => {
-    const feed = parseFeed(rss(item({ title: 'x' }).repeat(150)), Q_URL);
+  test('the problem list is bounded', async () => {
+    const feed = await parseFeed(rss(item({ title: 'x' }).repeat(150)), Q_URL);
     assert.equal(feed.items.length, 150);
     assert.equal(feed.problems.length, MAX_PROBLEMS + 1);
     assert.match(feed.problems[MAX_PROBLEMS] ?? '', /^\.\.\. and \d+ more problems$/);
   });
 
-  test('an item without guid falls back to its link and is recorded', () => {
-    const feed = parseFeed(rss(item({ title: 'x', link: 'https://a.example/p', pubDate: 'Thu, 2 Oct 2025 19:00:00 GMT' })), Q_URL);
+  test('an item without guid falls back to its link and is recorded', async () => {
+    const feed = await parseFeed(rss(item({ title: 'x', link: 'https://a.example/p', pubDate: 'Thu, 2 Oct 2025 19:00:00 GMT' })), Q_URL);
     assert.equal(feed.items[0]?.guid, 'https://a.example/p');
     assert.ok(feed.problems.some((p) => /no guid/.test(p)));
+  });
+});
+
+describe('guards run before the XML parser', () => {
+  const lol = ['<!ENTITY lol "lol">'];
+  for (let n = 1; n <= 9; n++) lol.push(`<!ENTITY lol${n} "${`&lol${n === 1 ? '' : n - 1};`.repeat(10)}">`);
+  const billionLaughs = `<?xml version="1.0"?><!DOCTYPE rss [${lol.join('')}]><rss version="2.0"><channel><title>&lol9;</title></channel></rss>`;
+
+  /** Replaces rss-parser's parseString with one that fails the test if reached; restored after fn. */
+  async function withParserForbidden(fn: (calls: () => number) => Promise<void>): Promise<void> {
+    const spy = mock.method(Parser.prototype, 'parseString', () => {
+      throw new Error('the XML parser was called');
+    });
+    try {
+      await fn(() => spy.mock.callCount());
+    } finally {
+      spy.mock.restore();
+    }
+  }
+
+  test('the spy is on the path parseFeed takes (so a zero call count below means something)', async () => {
+    await withParserForbidden(async (calls) => {
+      const err = await parseError(() => parseFeed(rss(item({ title: 'x', guid: 'g' })), Q_URL));
+      assert.equal(calls(), 1);
+      assert.match(err.message, /the XML parser was called/);
+    });
+  });
+
+  test('a DTD declaring an entity is refused with dtd_rejected and never reaches the parser', async () => {
+    await withParserForbidden(async (calls) => {
+      const declared = `<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY product "Amazon EKS">]><rss version="2.0"><channel><title>&product;</title></channel></rss>`;
+      const err = await parseError(() => parseFeed(declared, Q_URL));
+      assert.equal(err.code, 'dtd_rejected');
+      assert.match(err.message, /entit/i);
+      assert.equal((await parseError(() => parseFeed(billionLaughs, Q_URL))).code, 'dtd_rejected');
+      // A control character cannot hide the declaration: the check reads the stripped text.
+      assert.equal((await parseError(() => parseFeed(declared.replace('<!DOCTYPE', '<!DOC\u0001TYPE'), Q_URL))).code, 'dtd_rejected');
+      assert.equal(calls(), 0);
+    });
+  });
+
+  test('a 50 MB document is refused with too_large and never reaches the parser', async () => {
+    await withParserForbidden(async (calls) => {
+      const big = rss(item({ title: 'x', description: 'y'.repeat(50 * 1024 * 1024) }));
+      assert.equal((await parseError(() => parseFeed(big, Q_URL))).code, 'too_large');
+      assert.equal(calls(), 0);
+    });
+  });
+
+  test('behind the guard, rss-parser (xml2js/sax) still expands no DTD entity', async () => {
+    // Defence in depth, reading with the guards bypassed: sax does not expand declared entities,
+    // so the reference is an unknown entity and the document fails instead of growing.
+    const err = await readFeedXml(billionLaughs).then(
+      () => assert.fail('expected the reader to refuse'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof FeedParseError);
+    assert.equal(err.code, 'malformed_xml');
+    assert.doesNotMatch(err.message, /lollol/);
+    const xxe = `<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><rss version="2.0"><channel><title>&xxe;</title></channel></rss>`;
+    await assert.rejects(readFeedXml(xxe), (e: unknown) => e instanceof FeedParseError && e.code === 'malformed_xml' && !/root:/.test(e.message));
+  });
+});
+
+describe('Atom', () => {
+  const atom = (entries: string): string => `<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>Example guide history</title>
+  <subtitle>Updates to the &lt;b&gt;guide&lt;/b&gt;</subtitle>
+  <link rel="alternate" href="https://docs.example.com/guide/"/>
+  <link rel="self" href="https://docs.example.com/guide/history.atom"/>
+  <id>urn:example:guide</id>
+  <updated>2025-10-02T19:00:00Z</updated>
+  ${entries}
+</feed>`;
+
+  test('channel and entries map onto the same fields as RSS', async () => {
+    const feed = await parseFeed(
+      atom(`<entry><id>urn:example:1</id><title>AmazonQFullAccess - Updated policy</title>
+        <link rel="alternate" href="managed-policy.html"/>
+        <published>2024-11-13T19:00:00Z</published><updated>2024-11-14T19:00:00Z</updated>
+        <summary type="html">&lt;code class="code"&gt;AmazonQFullAccess&lt;/code&gt;: added permissions.</summary></entry>`),
+      'https://docs.example.com/guide/history.atom',
+    );
+    assert.equal(feed.title, 'Example guide history');
+    assert.equal(feed.link, 'https://docs.example.com/guide/');
+    assert.equal(feed.selfUrl, 'https://docs.example.com/guide/history.atom');
+    assert.equal(feed.description, 'Updates to the guide');
+    assert.equal(feed.lastBuildDate?.toISOString(), '2025-10-02T19:00:00.000Z');
+    assert.deepEqual(feed.problems, []);
+    const [entry] = feed.items;
+    assert.equal(entry?.guid, 'urn:example:1');
+    assert.equal(entry?.link, 'https://docs.example.com/guide/managed-policy.html');
+    assert.equal(entry?.descriptionHtml, '<code class="code">AmazonQFullAccess</code>: added permissions.');
+    assert.equal(entry?.descriptionText, 'AmazonQFullAccess: added permissions.');
+    assert.equal(entry?.rawPubDate, '2024-11-13T19:00:00Z');
+    assert.equal(entry?.publishedAt?.toISOString(), '2024-11-13T19:00:00.000Z');
+  });
+
+  test('a broken date is a per-entry problem, not a lost feed', async () => {
+    const feed = await parseFeed(
+      atom(`<entry><id>a</id><title>Good</title><link href="https://a.example/"/><updated>2024-11-13T19:00:00Z</updated></entry>
+        <entry><id>b</id><title>Bad</title><link href="https://a.example/"/><published>sometime last week</published></entry>`),
+      'https://docs.example.com/guide/history.atom',
+    );
+    assert.equal(feed.items.length, 2);
+    assert.equal(feed.items[0]?.publishedAt?.toISOString(), '2024-11-13T19:00:00.000Z');
+    assert.equal(feed.items[1]?.publishedAt, null);
+    assert.match(feed.items[1]?.dateProblem ?? '', /unparseable pubDate/);
   });
 });
 

@@ -1,30 +1,22 @@
-// Pure parsing of AWS documentation-history RSS feeds (no IO). Whole-document failures throw a
-// typed FeedParseError; per-item trouble (bad date, unsafe link, missing guid) is recorded in
-// `problems` and the item is kept, so one bad entry never costs the others.
-// fast-xml-parser rather than rss-parser: it is synchronous and its own entity handling can be
-// switched off, so no DTD entity can ever expand (rss-parser goes through xml2js/sax); rss-parser
-// stays as the independent reader our tests parse our own Atom/RSS output back with.
+// Parsing of AWS documentation-history feeds (RSS 2.0, and Atom; no IO). Whole-document failures
+// throw a typed FeedParseError; per-item trouble (bad date, unsafe link, missing guid) is recorded
+// in `problems` and the item is kept, so one bad entry never costs the others.
+// The guards run here, on the text, before any XML parser sees it: size cap, invalid characters
+// stripped, DTDs that declare entities refused. The XML itself is read by rss-parser (reader.ts).
 import { createHash } from 'node:crypto';
-import { XMLParser } from 'fast-xml-parser';
 import { parseFeedDate } from './dates.ts';
-import { collapseWhitespace, decodeXmlEntities, htmlToText, stripInvalidXmlChars } from './text.ts';
+import { FeedParseError } from './parse-error.ts';
+import { readFeedXml } from './reader.ts';
+import { collapseWhitespace, htmlToText, stripInvalidXmlChars } from './text.ts';
+
+export { FeedParseError } from './parse-error.ts';
+export type { FeedParseErrorCode } from './parse-error.ts';
 
 /** Large enough for the biggest AWS history feeds (EKS is ~170 KB), small enough to bound memory. */
 export const DEFAULT_MAX_FEED_BYTES = 5 * 1024 * 1024;
 
 /** Problems kept per parsed feed; the rest are summarised in one final line. */
 export const MAX_PROBLEMS = 100;
-
-export type FeedParseErrorCode = 'too_large' | 'dtd_rejected' | 'malformed_xml' | 'not_rss';
-
-export class FeedParseError extends Error {
-  readonly code: FeedParseErrorCode;
-  constructor(code: FeedParseErrorCode, message: string) {
-    super(message);
-    this.name = 'FeedParseError';
-    this.code = code;
-  }
-}
 
 export interface FeedItem {
   /** guid as carried (trimmed; AWS GUIDs may contain the newline + indentation of a wrapped title). */
@@ -47,7 +39,7 @@ export interface FeedItem {
 export interface ParsedFeed {
   title: string;
   link: string | null;
-  /** `atom:link rel="self"` when the feed declares one. */
+  /** `atom:link rel="self"` (RSS) or `link rel="self"` (Atom) when the feed declares one. */
   selfUrl?: string;
   description: string;
   lastBuildDate?: Date;
@@ -58,25 +50,6 @@ export interface ParsedFeed {
 export interface ParseFeedOptions {
   maxBytes?: number;
 }
-
-type XmlNode = unknown;
-
-const CDATA = '__cdata';
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  // Keep every value a string: "1.34" must not become a number.
-  parseTagValue: false,
-  parseAttributeValue: false,
-  // Entities are decoded by decodeXmlEntities (one pass, standard entities only). With the library's
-  // own processing off, no DTD-declared entity can ever be expanded, even if the pre-check missed one.
-  processEntities: false,
-  htmlEntities: false,
-  cdataPropName: CDATA,
-  trimValues: true,
-  isArray: (_name: string, jPath: unknown) => jPath === 'rss.channel.item',
-});
 
 /**
  * Rejects DTDs that could define entities, before any parsing. RSS never needs an internal DTD
@@ -95,35 +68,6 @@ function rejectDangerousDtd(xml: string): void {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Text content of an element (text + CDATA), XML-decoded once. Child elements are ignored. */
-function textOf(node: XmlNode): string | undefined {
-  if (node === undefined || node === null) return undefined;
-  if (typeof node === 'string') return decodeXmlEntities(node);
-  if (typeof node === 'number' || typeof node === 'boolean') return String(node);
-  if (Array.isArray(node)) return textOf(node[0]);
-  if (isRecord(node)) {
-    const text = node['#text'];
-    const cdata = node[CDATA];
-    const parts: string[] = [];
-    if (typeof text === 'string') parts.push(decodeXmlEntities(text));
-    // CDATA content is literal: no entity decoding.
-    if (typeof cdata === 'string') parts.push(cdata);
-    else if (Array.isArray(cdata)) for (const c of cdata) if (typeof c === 'string') parts.push(c);
-    return parts.join('');
-  }
-  return undefined;
-}
-
-function attrOf(node: XmlNode, name: string): string | undefined {
-  if (!isRecord(node)) return undefined;
-  const v = node[`@_${name}`];
-  return typeof v === 'string' ? decodeXmlEntities(v) : undefined;
-}
-
 /** Resolves a link against a base and keeps it only if it is http(s). */
 function safeHttpUrl(raw: string, base: string | undefined): string | null {
   if (raw === '') return null;
@@ -133,17 +77,6 @@ function safeHttpUrl(raw: string, base: string | undefined): string | null {
   } catch {
     return null;
   }
-}
-
-function findSelfLink(channel: Record<string, unknown>): string | undefined {
-  for (const [key, value] of Object.entries(channel)) {
-    if (!key.endsWith(':link')) continue;
-    for (const l of Array.isArray(value) ? value : [value]) {
-      const href = attrOf(l, 'href');
-      if (attrOf(l, 'rel') === 'self' && href !== undefined) return href;
-    }
-  }
-  return undefined;
 }
 
 /** SHA-256 over an unambiguous (JSON array) encoding of the parts. */
@@ -185,84 +118,69 @@ function describeItem(title: string, index: number): string {
   return title === '' ? `item #${index + 1}` : `item "${title.slice(0, 120)}"`;
 }
 
-/** Parses one RSS 2.0 document. Throws FeedParseError if the document as a whole is unusable. */
-export function parseFeed(xml: string, feedUrl: string, opts: ParseFeedOptions = {}): ParsedFeed {
+/**
+ * Parses one RSS 2.0 or Atom document. Rejects with FeedParseError if the document as a whole is
+ * unusable. Asynchronous because rss-parser's parseString is.
+ */
+export async function parseFeed(xml: string, feedUrl: string, opts: ParseFeedOptions = {}): Promise<ParsedFeed> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_FEED_BYTES;
   // xml.length counts UTF-16 units, never more than the UTF-8 byte count, so the cheap test is safe.
   if (xml.length > maxBytes || Buffer.byteLength(xml, 'utf8') > maxBytes) {
     throw new FeedParseError('too_large', `feed document exceeds ${maxBytes} bytes`);
   }
-  const source = xml.replace(/^\uFEFF/, '').trimStart();
+  // Stripped before the DTD check, so the check sees exactly the text the parser will see.
+  const source = stripInvalidXmlChars(xml.replace(/^\uFEFF/, '').trimStart());
   rejectDangerousDtd(source);
+  const doc = await readFeedXml(source);
 
-  let doc: unknown;
-  try {
-    doc = parser.parse(source, true);
-  } catch (err) {
-    throw new FeedParseError('malformed_xml', `feed is not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (!isRecord(doc)) throw new FeedParseError('malformed_xml', 'feed has no root element');
-  const rss = doc['rss'];
-  if (!isRecord(rss)) {
-    const root = Object.keys(doc).find((k) => !k.startsWith('?')) ?? '(none)';
-    throw new FeedParseError('not_rss', `expected an RSS 2.0 <rss> root element, found <${root}>`);
-  }
   const problems: string[] = [];
-  let channel = rss['channel'];
-  if (Array.isArray(channel)) {
-    problems.push(`feed has ${channel.length} <channel> elements; only the first is read`);
-    channel = channel[0];
-  }
-  if (!isRecord(channel)) throw new FeedParseError('not_rss', 'RSS document has no <channel>');
-
-  const title = collapseWhitespace(stripInvalidXmlChars(textOf(channel['title']) ?? ''));
+  if (doc.channels > 1) problems.push(`feed has ${doc.channels} <channel> elements; only the first is read`);
+  const title = collapseWhitespace(stripInvalidXmlChars(doc.title));
   if (title === '') problems.push('channel has no title');
-  const rawChannelLink = collapseWhitespace(textOf(channel['link']) ?? '');
+  const rawChannelLink = collapseWhitespace(doc.link);
   const link = safeHttpUrl(rawChannelLink, feedUrl);
   if (rawChannelLink !== '' && link === null) problems.push(`channel link is not an http(s) URL: ${JSON.stringify(rawChannelLink.slice(0, 200))}`);
 
   const feed: ParsedFeed = {
     title,
     link,
-    description: htmlToText(textOf(channel['description']) ?? ''),
+    description: htmlToText(doc.description),
     items: [],
     problems,
   };
-  const self = findSelfLink(channel);
+  const self = doc.selfLink;
   if (self !== undefined) {
-    const selfUrl = safeHttpUrl(self, feedUrl);
+    const selfUrl = safeHttpUrl(self.trim(), feedUrl);
     if (selfUrl !== null) feed.selfUrl = selfUrl;
-    else problems.push(`atom:link rel="self" is not an http(s) URL: ${JSON.stringify(self.slice(0, 200))}`);
+    else problems.push(`${doc.format === 'atom' ? 'link' : 'atom:link'} rel="self" is not an http(s) URL: ${JSON.stringify(self.slice(0, 200))}`);
   }
-  const rawBuild = textOf(channel['lastBuildDate']);
-  if (rawBuild !== undefined && rawBuild.trim() !== '') {
+  const rawBuild = doc.lastBuildDate;
+  if (rawBuild.trim() !== '') {
     const built = parseFeedDate(rawBuild);
     if (built) feed.lastBuildDate = built;
-    else problems.push(`channel lastBuildDate is not a valid date: ${JSON.stringify(rawBuild.slice(0, 100))}`);
+    else problems.push(`channel ${doc.format === 'atom' ? 'updated' : 'lastBuildDate'} is not a valid date: ${JSON.stringify(rawBuild.slice(0, 100))}`);
   }
 
-  const rawItems = Array.isArray(channel['item']) ? (channel['item'] as unknown[]) : [];
   const base = link ?? feedUrl;
-  const drafts = rawItems.map((raw, index): Omit<FeedItem, 'identity'> => {
-    const node = isRecord(raw) ? raw : {};
-    const itemTitle = collapseWhitespace(stripInvalidXmlChars(textOf(node['title']) ?? ''));
+  const drafts = doc.entries.map((entry, index): Omit<FeedItem, 'identity'> => {
+    const itemTitle = collapseWhitespace(stripInvalidXmlChars(entry.title));
     const label = describeItem(itemTitle, index);
-    const descriptionHtml = stripInvalidXmlChars(textOf(node['description']) ?? '');
+    const descriptionHtml = stripInvalidXmlChars(entry.description).trim();
     if (itemTitle === '' && descriptionHtml === '') problems.push(`${label} has neither title nor description`);
 
-    const rawLink = collapseWhitespace(textOf(node['link']) ?? '');
+    const rawLink = collapseWhitespace(entry.link);
     const itemLink = safeHttpUrl(rawLink, base);
     if (rawLink === '') problems.push(`${label} has no link`);
     else if (itemLink === null) problems.push(`${label} link is not an http(s) URL: ${JSON.stringify(rawLink.slice(0, 200))}`);
 
-    let guid = (textOf(node['guid']) ?? '').trim();
+    let guid = entry.guid.trim();
     if (guid === '') {
       // RSS makes guid optional; the link is the next most stable key.
       guid = itemLink ?? '';
       problems.push(`${label} has no guid`);
     }
 
-    const rawPubDate = (textOf(node['pubDate']) ?? '').trim();
+    const rawPubDate = entry.date.trim();
     const draft: Omit<FeedItem, 'identity'> = {
       guid,
       title: itemTitle,

@@ -207,7 +207,7 @@ export async function pollFeed(url: string, state: FeedPollState, opts: PollOpti
     if (opts.userAgent !== undefined) fetchOpts.userAgent = opts.userAgent;
     const res = await fetchFeed(url, fetchOpts);
     if (res.status === 'not_modified') return { ok: true, url, status: 'not_modified', state };
-    const feed = parseFeed(res.body, url, { maxBytes });
+    const feed = await parseFeed(res.body, url, { maxBytes });
     // Keeping the validators of a body that failed to parse would make the next poll a 304 and
     // hide the feed until it changes again; they are only stored after a successful parse.
     const next: FeedPollState = {};

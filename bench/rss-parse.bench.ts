@@ -1,0 +1,158 @@
+// Benchmark: documentation-feed parsing, rss-parser (the service now) against fast-xml-parser (the
+// service before issue 14), on an EKS-sized feed (~170 KB), as a bare parse and as a whole poll
+// (HTTP GET from a local server + parse). Goals: new parse ≤ 2× the old; poll time unchanged.
+// Reads /work/shared/corpus/rss (POLICYWATCH_CORPUS_RSS to override) and the old parser from git.
+// Run: node --import tsx bench/rss-parse.bench.ts [--runs N]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Parser from 'rss-parser';
+import * as current from '../src/sources/rss/index.ts';
+
+/** The last commit whose src/sources/rss parsed with fast-xml-parser. */
+const OLD_COMMIT = 'cbd0e14';
+const OLD_FILES = ['parse.ts', 'dates.ts', 'text.ts', 'fetch.ts'];
+const TARGET_BYTES = 170 * 1024;
+const EKS_URL = 'https://docs.aws.amazon.com/eks/latest/userguide/doc-history.rss';
+
+const args = process.argv.slice(2);
+const runsArg = args.indexOf('--runs');
+const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 200;
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const corpusDir = process.env['POLICYWATCH_CORPUS_RSS'] ?? '/work/shared/corpus/rss';
+const excerptFile = join(corpusDir, 'eks-userguide-doc-history.rss.excerpt.xml');
+if (!existsSync(excerptFile)) {
+  console.error(`rss-parse bench: ${excerptFile} is missing (the shared corpus is not on this machine); nothing measured`);
+  process.exit(0);
+}
+
+/**
+ * The corpus holds the first 12 EKS items verbatim (the live feed is ~170 KB). The bench feed keeps
+ * the excerpt's channel and repeats its items, each copy with its own guid, up to the live size.
+ */
+function eksSizedFeed(): { xml: string; items: number } {
+  const excerpt = readFileSync(excerptFile, 'utf8');
+  const first = excerpt.indexOf('<item>');
+  const end = excerpt.lastIndexOf('</item>') + '</item>'.length;
+  const head = excerpt.slice(0, first);
+  const items = excerpt.slice(first, end);
+  const tail = excerpt.slice(end);
+  let body = '';
+  let copies = 0;
+  while (head.length + body.length + tail.length < TARGET_BYTES) {
+    copies++;
+    body += items.replace(/<\/guid>/g, `-copy${copies}</guid>`);
+  }
+  return { xml: head + body + tail, items: copies * (items.split('<item>').length - 1) };
+}
+
+interface RssModule {
+  parseFeed: (xml: string, url: string) => unknown;
+  pollFeed: (url: string, state: object, opts: { timeoutMs: number }) => Promise<{ ok: boolean }>;
+}
+
+/** The fast-xml-parser version of the module, as committed, in a directory that resolves our node_modules. */
+async function oldModule(): Promise<RssModule> {
+  const dir = join(repo, 'node_modules', '.cache', 'policywatch-bench', `rss-${OLD_COMMIT}`);
+  mkdirSync(dir, { recursive: true });
+  for (const f of OLD_FILES) {
+    writeFileSync(join(dir, f), execFileSync('git', ['-C', repo, 'show', `${OLD_COMMIT}:src/sources/rss/${f}`], { encoding: 'utf8' }));
+  }
+  const parse = (await import(pathToFileURL(join(dir, 'parse.ts')).href)) as Pick<RssModule, 'parseFeed'>;
+  const fetch = (await import(pathToFileURL(join(dir, 'fetch.ts')).href)) as Pick<RssModule, 'pollFeed'>;
+  return { parseFeed: parse.parseFeed, pollFeed: fetch.pollFeed };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+const p90 = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length * 0.9)] as number;
+};
+
+interface Times {
+  wall: number[];
+  /** CPU time of this process (user + system): what the machine's other load does not inflate. */
+  cpu: number[];
+}
+
+/** Runs the two variants alternately (so machine drift hits both alike) and returns per-run ms. */
+async function alternate(runs: number, a: () => unknown, b: () => unknown): Promise<[Times, Times]> {
+  const ta: Times = { wall: [], cpu: [] };
+  const tb: Times = { wall: [], cpu: [] };
+  for (let i = 0; i < runs; i++) {
+    for (const [fn, out] of i % 2 === 0 ? ([[a, ta], [b, tb]] as const) : ([[b, tb], [a, ta]] as const)) {
+      const c = process.cpuUsage();
+      const s = performance.now();
+      await fn();
+      out.wall.push(performance.now() - s);
+      const d = process.cpuUsage(c);
+      out.cpu.push((d.user + d.system) / 1000);
+    }
+  }
+  return [ta, tb];
+}
+
+const { xml, items } = eksSizedFeed();
+const old = await oldModule();
+const oldFeed = old.parseFeed(xml, EKS_URL) as { items: unknown[] };
+const newFeed = await current.parseFeed(xml, EKS_URL);
+if (oldFeed.items.length !== items || newFeed.items.length !== items) throw new Error(`expected ${items} items from both parsers`);
+
+console.log(JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() }, feedBytes: Buffer.byteLength(xml), items, runs: RUNS }));
+
+// Warm-up: JIT both paths before measuring.
+await alternate(20, () => old.parseFeed(xml, EKS_URL), () => current.parseFeed(xml, EKS_URL));
+const [parseOld, parseNew] = await alternate(RUNS, () => old.parseFeed(xml, EKS_URL), () => current.parseFeed(xml, EKS_URL));
+
+const server = createServer((_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', etag: '"bench"' });
+  res.end(xml);
+});
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/doc-history.rss`;
+const poll = (m: Pick<RssModule, 'pollFeed'>) => async () => {
+  const r = await m.pollFeed(url, {}, { timeoutMs: 10_000 });
+  if (!r.ok) throw new Error('poll failed');
+};
+await alternate(10, poll(old), poll(current));
+const pollRuns = Math.max(20, Math.floor(RUNS / 2));
+const [pollOld, pollNew] = await alternate(pollRuns, poll(old), poll(current));
+server.close();
+
+// Why reader.ts renames description before rss-parser maps it: rss-parser's own snippet regex is
+// quadratic in unclosed "<". One 160 KB description of "&lt;" repeated, default rss-parser vs ours.
+const hostile = `<rss version="2.0"><channel><title>T</title><item><title>x</title><description>${'&lt;'.repeat(40_000)}</description></item></channel></rss>`;
+const sHostileOurs = performance.now();
+await current.parseFeed(hostile, EKS_URL);
+const hostileOurs = performance.now() - sHostileOurs;
+const sHostileDefault = performance.now();
+await new Parser().parseString(hostile);
+const hostileDefault = performance.now() - sHostileDefault;
+
+const f = (n: number) => n.toFixed(2);
+const summary = (t: Times) => ({ wallMedianMs: median(t.wall), wallP90Ms: p90(t.wall), cpuMedianMs: median(t.cpu) });
+const ratios = (o: Times, n: Times) => ({ wall: median(n.wall) / median(o.wall), cpu: median(n.cpu) / median(o.cpu) });
+const parseRatio = ratios(parseOld, parseNew);
+const pollRatio = ratios(pollOld, pollNew);
+const result = {
+  parse: { old: summary(parseOld), new: summary(parseNew), ratio: parseRatio },
+  poll: { runs: pollRuns, old: summary(pollOld), new: summary(pollNew), ratio: pollRatio, deltaWallMs: median(pollNew.wall) - median(pollOld.wall) },
+  hostileDescription: { oursMs: hostileOurs, rssParserDefaultMs: hostileDefault },
+};
+console.log(JSON.stringify(result));
+const row = (t: Times) => `${f(median(t.cpu))} ms CPU; wall ${f(median(t.wall))} / p90 ${f(p90(t.wall))}`;
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+console.log(`
+| measure (${Buffer.byteLength(xml)} bytes, ${items} items), medians | fast-xml-parser (old) | rss-parser (new) | new ÷ old (CPU; wall) | goal |
+|---|---|---|---|---|
+| parseFeed | ${row(parseOld)} | ${row(parseNew)} | ${parseRatio.cpu.toFixed(2)}×; ${parseRatio.wall.toFixed(2)}× | ≤ 2× — ${verdict(parseRatio.cpu <= 2 && parseRatio.wall <= 2)} |
+| pollFeed (local GET + parse) | ${row(pollOld)} | ${row(pollNew)} | ${pollRatio.cpu.toFixed(2)}×; ${pollRatio.wall.toFixed(2)}× | unchanged (≤ 1.10×) — ${verdict(pollRatio.cpu <= 1.1 && pollRatio.wall <= 1.1)} |
+| one description of 40,000 "&lt;" (160 KB), wall | — | ours ${f(hostileOurs)} ms; rss-parser with its defaults ${f(hostileDefault)} ms | | |`);

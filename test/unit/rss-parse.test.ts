@@ -348,6 +348,16 @@ describe('Atom', () => {
     assert.equal(feed.items[1]?.publishedAt, null);
     assert.match(feed.items[1]?.dateProblem ?? '', /unparseable pubDate/);
   });
+
+  test('a link without attributes is a per-entry problem, not a lost feed', async () => {
+    const feed = await parseFeed(
+      atom(`<entry><id>a</id><title>Text link</title><link>https://a.example/</link><updated>2024-11-13T19:00:00Z</updated></entry>
+        <entry><id>b</id><title>Good</title><link href="https://b.example/"/><updated>2024-11-13T19:00:00Z</updated></entry>`),
+      'https://docs.example.com/guide/history.atom',
+    );
+    assert.deepEqual(feed.items.map((i) => i.link), [null, 'https://b.example/']);
+    assert.ok(feed.problems.some((p) => p === 'item "Text link" has no link'));
+  });
 });
 
 describe('parseFeedDate', () => {

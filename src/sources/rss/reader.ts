@@ -76,10 +76,15 @@ function isChannelLink(xpath: string): boolean {
 /**
  * xml2js calls this on every closing tag. It records the self link and the channel count, and
  * refuses a document whose root is not a feed, so the error says what was found instead of
- * rss-parser failing later on a missing <channel>.
+ * rss-parser failing later on a missing <channel>. Its return value replaces the element.
  */
 function validatorFor(seen: Seen) {
   return (xpath: string, _current: unknown, value: unknown): unknown => {
+    // rss-parser reads `link.$.rel` of every Atom link and throws on one without attributes (a
+    // text link, invalid Atom); given empty attributes, that entry just has no link.
+    if ((xpath === '/feed/link' || xpath === '/feed/entry/link') && !(typeof value === 'object' && value !== null && '$' in value)) {
+      return { $: {} };
+    }
     if (seen.selfLink === undefined && isChannelLink(xpath)) {
       const attrs = attributes(value);
       if (attrs['rel'] === 'self' && typeof attrs['href'] === 'string') seen.selfLink = attrs['href'];

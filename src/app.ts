@@ -8,6 +8,8 @@ import type { IamSource } from './core/iam.ts';
 import errors from './plugins/errors.ts';
 import database from './plugins/database.ts';
 import services from './plugins/services.ts';
+import auth from './plugins/auth.ts';
+import rateLimits from './plugins/rate-limit.ts';
 import healthRoutes from './http/routes/health.ts';
 import policyRoutes from './http/routes/policies.ts';
 import pollRunRoutes from './http/routes/poll-runs.ts';
@@ -37,6 +39,9 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
       fastify.log.error({ err }, 'configuring documentation feeds failed');
     }
   });
+  // Before any route: both act through hooks that routes pick up when they are declared.
+  await fastify.register(auth, { requireApiKey: opts.config.requireApiKey });
+  await fastify.register(rateLimits, { max: opts.config.rateLimitMax, windowSeconds: opts.config.rateLimitWindowSeconds });
   await fastify.register(healthRoutes);
   await fastify.register(feedRoutes);
   await fastify.register(async (api) => {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import Parser from 'rss-parser';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { build } from '../support/app.ts';
+import { ADMIN, build } from '../support/app.ts';
 import { CORPUS_DIR } from '../support/paths.ts';
 import { importHistory, pollRss } from '../../src/jobs/jobs.ts';
 
@@ -32,7 +32,7 @@ describe('GET /feeds/changes.atom and .rss', () => {
     cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/doc-history.rss`;
     app = await build(t, { config: { rssFeeds: [] } });
-    const added = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url, services: ['q'] } });
+    const added = await app.inject({ method: 'POST', headers: ADMIN, url: '/api/feeds', payload: { url, services: ['q'] } });
     assert.equal(added.statusCode, 201);
     await importHistory({ services: app.services, log: app.log, signal: new AbortController().signal }, CORPUS_DIR);
     const r = await app.scheduler.runNow('rss', (h) => pollRss(h));

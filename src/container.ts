@@ -44,7 +44,7 @@ export function createServices(o: ContainerOptions): Services {
   const events = new EventService({ events: stores.events, catalog: loadCatalog, log: o.log.child({ component: 'events' }) });
   const docHistory = new DocHistoryService({
     store: stores.docHistory, runs: stores.pollRuns, log: o.log.child({ component: 'doc-history' }), configuredFeeds: o.config.rssFeeds,
-    windowDays: o.config.docWindowDays, allowInternalFeedHosts: o.config.feedAllowInternal,
+    windowDays: o.config.docWindowDays, allowInternalFeedHosts: o.config.feedAllowInternal, maxFeeds: o.config.maxFeeds,
   });
   // New or recomputed events are joined with the documentation entries already stored.
   const policiesChanged = async (ids: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions) => {

@@ -25,8 +25,12 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
 
-/** The access a request's route needs. */
+/**
+ * The access a request's route needs. No route matched: public, so a mistyped path is a 404
+ * naming it (the route list is in the README, there is nothing to hide) and never runs anything.
+ */
 export function routeAccess(req: FastifyRequest): Access {
+  if (req.is404) return 'public';
   return req.routeOptions.config?.access ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
 }
 

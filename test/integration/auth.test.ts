@@ -57,6 +57,15 @@ describe('auth: every state-changing route needs an admin key', () => {
     assert.equal(lower.statusCode, 400, lower.body);
   });
 
+  test('a path with no route is a 404 naming it, key or not', async (t) => {
+    const app = await build(t, {});
+    for (const method of ['POST', 'DELETE', 'GET'] as const) {
+      const res = await app.inject({ method, url: '/api/feedz' });
+      assert.equal(res.statusCode, 404, `${method}: ${res.body}`);
+      assert.equal((res.json() as ErrorBody).error.code, 'NOT_FOUND');
+    }
+  });
+
   test('a refused request never reaches the handler or the body parser', async (t) => {
     const app = await build(t, { config: { rssFeeds: [] } });
     const { key: readKey } = await app.services.apiKeys.create({ role: 'read' });

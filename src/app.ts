@@ -39,7 +39,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
       fastify.log.error({ err }, 'configuring documentation feeds failed');
     }
   });
-  // Before any route: both act through hooks that routes pick up when they are declared.
+  // Before any route: auth checks each route's access level as it is declared, the rate limiter
+  // attaches its hook to each route as it is declared.
   await fastify.register(auth, { requireApiKey: opts.config.requireApiKey });
   await fastify.register(rateLimits, { max: opts.config.rateLimitMax, windowSeconds: opts.config.rateLimitWindowSeconds });
   await fastify.register(healthRoutes);

@@ -5,8 +5,8 @@ export const ROLES = ['admin', 'read'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** What a route needs: `public` is open even when POLICYWATCH_REQUIRE_API_KEY=on. */
-export const ACCESS_LEVELS = ['admin', 'read', 'public'] as const;
-export type Access = (typeof ACCESS_LEVELS)[number];
+export const ROUTE_ACCESS_LEVELS = ['admin', 'read', 'public'] as const;
+export type Access = (typeof ROUTE_ACCESS_LEVELS)[number];
 
 export interface ApiKeyRow {
   id: string;

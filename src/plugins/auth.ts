@@ -8,7 +8,7 @@
 // read) refuses callers the route does not admit.
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ACCESS_LEVELS, roleAllows, type Access, type Principal } from '../core/api-keys.ts';
+import { ROUTE_ACCESS_LEVELS, roleAllows, type Access, type Principal } from '../core/api-keys.ts';
 import { AppError } from '../core/errors.ts';
 
 declare module 'fastify' {
@@ -47,8 +47,8 @@ export default fp(async function auth(app: FastifyInstance, opts: { requireApiKe
   // A typo in a route's access level must fail at start-up, not open or close a route.
   app.addHook('onRoute', (route) => {
     const access = (route.config as { access?: unknown } | undefined)?.access;
-    if (access !== undefined && !(ACCESS_LEVELS as readonly unknown[]).includes(access)) {
-      throw new Error(`route ${String(route.method)} ${route.url}: config.access must be one of ${ACCESS_LEVELS.join(', ')}, got ${String(access)}`);
+    if (access !== undefined && !(ROUTE_ACCESS_LEVELS as readonly unknown[]).includes(access)) {
+      throw new Error(`route ${String(route.method)} ${route.url}: config.access must be one of ${ROUTE_ACCESS_LEVELS.join(', ')}, got ${String(access)}`);
     }
   });
 

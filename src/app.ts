@@ -8,6 +8,8 @@ import type { IamSource } from './core/iam.ts';
 import errors from './plugins/errors.ts';
 import database from './plugins/database.ts';
 import services from './plugins/services.ts';
+import auth from './plugins/auth.ts';
+import rateLimits from './plugins/rate-limit.ts';
 import healthRoutes from './http/routes/health.ts';
 import policyRoutes from './http/routes/policies.ts';
 import pollRunRoutes from './http/routes/poll-runs.ts';
@@ -37,6 +39,10 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
       fastify.log.error({ err }, 'configuring documentation feeds failed');
     }
   });
+  // Before any route: auth checks each route's access level as it is declared, the rate limiter
+  // attaches its hook to each route as it is declared.
+  await fastify.register(auth, { requireApiKey: opts.config.requireApiKey });
+  await fastify.register(rateLimits, { max: opts.config.rateLimitMax, windowSeconds: opts.config.rateLimitWindowSeconds });
   await fastify.register(healthRoutes);
   await fastify.register(feedRoutes);
   await fastify.register(async (api) => {

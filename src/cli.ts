@@ -14,6 +14,8 @@ Usage:
                                        IAMTrail/SummitRoute policies/ layout)
   policywatch migrate                  apply database migrations and exit
   policywatch diff <policy> <from> <to> [--json]  semantic diff of two stored versions
+  policywatch keys create --role admin|read [--name N]  new API key, printed once
+  policywatch keys list | keys revoke <id>   API keys (hashes only are stored)
 
 Configuration comes from the environment; see README.md.`;
 
@@ -102,6 +104,10 @@ async function main(argv: string[]): Promise<number> {
           write: (t) => process.stdout.write(t), isTTY: !!process.stdout.isTTY, env: process.env,
         }));
     }
+    case 'keys': {
+      const { keysCommand } = await import('./commands/keys.ts');
+      return withApp(config, (app) => keysCommand(app.services, rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }));
+    }
     default:
       throw new UsageError(`unknown command "${cmd}"`);
   }
@@ -138,7 +144,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = code === 'NOT_FOUND' ? 4 : 2;
       return;
     }
-    if (err instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS') || code === 'INVALID_ARGUMENTS' || code === 'INVALID_ROLE' || code === 'INVALID_NAME') {
       console.error(`policywatch: ${(err as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
       return;

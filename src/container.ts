@@ -13,6 +13,7 @@ import { EventService, type PoliciesChangedOptions } from './services/event-serv
 import { ChangeService } from './services/change-service.ts';
 import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './sources/catalog.ts';
+import { ApiKeyService } from './services/api-key-service.ts';
 
 export interface Services {
   config: Config;
@@ -25,6 +26,7 @@ export interface Services {
   events: EventService;
   changes: ChangeService;
   docHistory: DocHistoryService;
+  apiKeys: ApiKeyService;
 }
 
 export interface ContainerOptions {
@@ -42,7 +44,7 @@ export function createServices(o: ContainerOptions): Services {
   const events = new EventService({ events: stores.events, catalog: loadCatalog, log: o.log.child({ component: 'events' }) });
   const docHistory = new DocHistoryService({
     store: stores.docHistory, runs: stores.pollRuns, log: o.log.child({ component: 'doc-history' }), configuredFeeds: o.config.rssFeeds,
-    windowDays: o.config.docWindowDays, allowInternalFeedHosts: o.config.feedAllowInternal,
+    windowDays: o.config.docWindowDays, allowInternalFeedHosts: o.config.feedAllowInternal, maxFeeds: o.config.maxFeeds,
   });
   // New or recomputed events are joined with the documentation entries already stored.
   const policiesChanged = async (ids: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions) => {
@@ -61,5 +63,6 @@ export function createServices(o: ContainerOptions): Services {
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
   });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory };
+  const apiKeys = new ApiKeyService({ store: stores.apiKeys, log: o.log.child({ component: 'api-keys' }), bootstrapAdminKey: o.config.adminApiKey });
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, apiKeys };
 }

@@ -31,6 +31,17 @@ export interface Config {
   docWindowDays: number;
   /** Accept feed URLs on loopback/private/link-local hosts through the API. */
   feedAllowInternal: boolean;
+  /** Bootstrap admin API key (POLICYWATCH_ADMIN_API_KEY); only its digest is kept in memory by the auth service. */
+  adminApiKey: string | undefined;
+  /** Reads need a key too (health and readiness stay open). */
+  requireApiKey: boolean;
+  /** Requests per API key (else per client address) per rate-limit window. */
+  rateLimitMax: number;
+  rateLimitWindowSeconds: number;
+  /** Most documentation feeds the API lets exist. */
+  maxFeeds: number;
+  /** Base of the links we publish (Atom/RSS, alerts); unset: the bound host and port. */
+  publicUrl: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -99,6 +110,26 @@ export const SETTINGS = [
   { env: 'POLICYWATCH_DOC_WINDOW_DAYS', key: 'docWindowDays', default: '3', description: 'Days either side of a version\'s AWS creation time within which a documentation-history entry is joined to its change event.', parse: int(0, 60) },
   { env: 'POLICYWATCH_FEED_ALLOW_INTERNAL', key: 'feedAllowInternal', default: 'off', description: 'on: POST /api/feeds accepts URLs on loopback, private and link-local hosts (refused by default: the poller would probe internal services).', parse: onOff },
   { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
+  {
+    env: 'POLICYWATCH_ADMIN_API_KEY', key: 'adminApiKey', default: undefined, description: 'Bootstrap admin API key (at least 32 characters), accepted as `Authorization: Bearer <key>` beside the keys made with `policywatch keys create`. Never stored.',
+    parse: (r: string, n: string) => {
+      const v = r.trim();
+      if (v.length < 32 || v.length > 512 || !/^[\x21-\x7e]+$/.test(v)) throw new ConfigError(n, 'must be 32 to 512 printable characters without spaces (e.g. the output of `openssl rand -base64 32`)');
+      return v;
+    },
+  },
+  { env: 'POLICYWATCH_REQUIRE_API_KEY', key: 'requireApiKey', default: 'off', description: 'on: reads need an API key too (admin or read); /healthz and /readyz stay open. Writes always need an admin key.', parse: onOff },
+  { env: 'POLICYWATCH_RATE_LIMIT_MAX', key: 'rateLimitMax', default: '600', description: 'Requests allowed per API key (or, without a key, per client address) in each rate-limit window; more get 429 with Retry-After.', parse: int(1, 1_000_000) },
+  { env: 'POLICYWATCH_RATE_LIMIT_WINDOW', key: 'rateLimitWindowSeconds', default: '60', description: 'Length of the rate-limit window in seconds.', parse: int(1, 86_400) },
+  { env: 'POLICYWATCH_MAX_FEEDS', key: 'maxFeeds', default: '100', description: 'Most documentation feeds that may exist; POST /api/feeds answers 409 FEED_LIMIT beyond it.', parse: int(1, 100_000) },
+  {
+    env: 'POLICYWATCH_PUBLIC_URL', key: 'publicUrl', default: undefined, description: 'Base URL of links we publish (Atom/RSS feeds, alerts), e.g. https://policywatch.example.com. Unset: http://HOST:PORT of the bound server. Never taken from a request\'s Host header.',
+    parse: (r: string, n: string) => {
+      const u = new URL(url(['http:', 'https:'])(r, n));
+      if (u.search || u.hash || u.username || u.password) throw new ConfigError(n, 'must be a plain base URL without query, fragment or credentials');
+      return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+    },
+  },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /** Validates the environment. Throws ConfigError naming the first bad variable. */

@@ -176,7 +176,9 @@ export interface StoredEntry {
 }
 
 export interface DocHistoryStore {
-  listFeeds(): Promise<FeedRow[]>;
+  /** Feeds by id; a page starts after `afterId` (all feeds without a page). */
+  listFeeds(page?: { afterId?: number | undefined; limit: number }): Promise<FeedRow[]>;
+  countFeeds(): Promise<number>;
   getFeed(id: number): Promise<FeedRow | null>;
   /** Inserts the feed; null when a feed with that URL exists. */
   createFeed(f: NewFeed): Promise<FeedRow | null>;

@@ -182,6 +182,8 @@ export class DocHistoryService {
     windowDays?: number | undefined;
     /** Accept API-added feed URLs on loopback/private/link-local hosts (tests, private mirrors). */
     allowInternalFeedHosts?: boolean | undefined;
+    /** POLICYWATCH_MAX_FEEDS: every feed is fetched at each poll, so their number is bounded. */
+    maxFeeds?: number | undefined;
     limits?: Partial<FetchLimits> | undefined;
     now?: () => Date;
   }) {
@@ -207,8 +209,8 @@ export class DocHistoryService {
     return r;
   }
 
-  listFeeds() {
-    return this.deps.store.listFeeds();
+  listFeeds(page: { afterId?: number | undefined; limit: number }) {
+    return this.deps.store.listFeeds(page);
   }
 
   async addFeed(input: AddFeedInput): Promise<FeedRow> {
@@ -218,6 +220,12 @@ export class DocHistoryService {
     }
     const services = [...new Set((input.services ?? []).map((s) => s.toLowerCase()))].sort();
     const title = input.title?.trim() || null;
+    // Checked before the insert, not with it: concurrent adds may pass the cap by a few, which
+    // bounds the poll all the same.
+    const max = this.deps.maxFeeds;
+    if (max !== undefined && (await this.deps.store.countFeeds()) >= max) {
+      throw new ConflictError('FEED_LIMIT', `at most ${max} documentation feeds may exist (POLICYWATCH_MAX_FEEDS); delete one before adding another`);
+    }
     const row = await this.deps.store.createFeed({ url, title, services, origin: 'api' });
     if (!row) throw new ConflictError('FEED_EXISTS', `a feed with url ${url} already exists`);
     return row;

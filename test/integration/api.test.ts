@@ -5,12 +5,13 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { FakePolicy } from '../../src/sources/fake-iam/fake-iam.ts';
-import { build } from '../support/app.ts';
+import { ADMIN, build } from '../support/app.ts';
 import { startCorpusIam } from '../support/iam.ts';
 import { testSource } from '../support/fake-iam-fixtures.ts';
 import { startGateProxy } from '../support/gate-proxy.ts';
 import { buildReplicas } from '../support/replicas.ts';
 import { waitFor } from '../support/cli.ts';
+import { pollIam } from '../../src/jobs/jobs.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -66,7 +67,7 @@ describe('HTTP API', { timeout: 300_000 }, async () => {
 
   test('POST /api/poll-runs: 202 with the run and its Location; 409 while it runs, here and on another replica', async () => {
     gate.hold((r) => r.action === 'GetPolicyVersion');
-    const started = await app.inject({ method: 'POST', url: '/api/poll-runs' });
+    const started = await app.inject({ method: 'POST', headers: ADMIN, url: '/api/poll-runs' });
     assert.equal(started.statusCode, 202, started.body);
     const run = started.json() as Run;
     assert.match(run.id, /^\d+$/);
@@ -78,7 +79,7 @@ describe('HTTP API', { timeout: 300_000 }, async () => {
     assert.equal(running.body.status, 'running');
 
     for (const [who, inst] of [['same replica', app], ['other replica', replica]] as const) {
-      const again = await inst.inject({ method: 'POST', url: '/api/poll-runs' });
+      const again = await inst.inject({ method: 'POST', headers: ADMIN, url: '/api/poll-runs' });
       assert.equal(again.statusCode, 409, `${who}: ${again.body}`);
       assert.match(String(again.headers['content-type']), /application\/json/);
       const err = (again.json() as ErrorBody).error;
@@ -90,13 +91,21 @@ describe('HTTP API', { timeout: 300_000 }, async () => {
     assert.equal(done.status, 'succeeded');
     assert.equal(done.versionsAdded, 21 + generatedPolicies().length);
     assert.ok(done.finishedAt);
-    // The run row is finished a moment before the job releases its lock; then the next POST
-    // starts a (quiet) poll.
+    // The run row is finished a moment before the job releases its lock. Then another manual
+    // poll within the minute is refused (every poll spends IAM's rate limit), on any replica;
+    // a scheduled poll is not, and finds nothing new.
     await waitFor('the scheduler to be idle', () => !app.scheduler.isRunning('iam'));
-    const next = await app.inject({ method: 'POST', url: '/api/poll-runs' });
-    assert.equal(next.statusCode, 202, next.body);
-    assert.equal((await waitFinished((next.json() as Run).id)).versionsAdded, 0);
-    const bad = await app.inject({ method: 'POST', url: '/api/poll-runs?source=rss' });
+    for (const inst of [app, replica]) {
+      const tooSoon = await inst.inject({ method: 'POST', headers: ADMIN, url: '/api/poll-runs' });
+      assert.equal(tooSoon.statusCode, 429, tooSoon.body);
+      assert.equal((tooSoon.json() as ErrorBody).error.code, 'POLL_TOO_SOON');
+      const retryAfter = Number(tooSoon.headers['retry-after']);
+      assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${tooSoon.headers['retry-after']}`);
+    }
+    const next = await app.scheduler.runNow('iam', (h) => pollIam(h));
+    assert.ok(next.ran);
+    assert.equal(next.result.run.versionsAdded, 0);
+    const bad = await app.inject({ method: 'POST', headers: ADMIN, url: '/api/poll-runs?source=rss' });
     assert.equal(bad.statusCode, 400);
   });
 

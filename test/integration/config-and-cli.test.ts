@@ -54,6 +54,12 @@ describe('loadConfig', () => {
       readyMaxPollAgeSeconds: 3600,
       docWindowDays: 3,
       feedAllowInternal: false,
+      adminApiKey: undefined,
+      requireApiKey: false,
+      rateLimitMax: 600,
+      rateLimitWindowSeconds: 60,
+      maxFeeds: 100,
+      publicUrl: undefined,
     });
     // Blank counts as unset.
     assert.deepEqual(loadConfig({ PORT: '  ', POLICYWATCH_POLL_CRON: '' }), loadConfig({}));

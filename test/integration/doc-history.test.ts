@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { build } from '../support/app.ts';
+import { ADMIN, build } from '../support/app.ts';
 import { CORPUS_DIR } from '../support/paths.ts';
 import { importHistory, pollRss } from '../../src/jobs/jobs.ts';
 import type { RssPollResult } from '../../src/services/doc-history-service.ts';
@@ -100,7 +100,7 @@ describe('documentation history joined to the real AmazonQ history', () => {
   });
 
   test('POST /api/feeds adds a feed (201), lists it, refuses a duplicate (409)', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url: `${srv.base}/amazonq/doc-history.rss`, services: ['q', 'Q'] } });
+    const res = await app.inject({ method: 'POST', headers: ADMIN, url: '/api/feeds', payload: { url: `${srv.base}/amazonq/doc-history.rss`, services: ['q', 'Q'] } });
     assert.equal(res.statusCode, 201, res.body);
     qFeed = res.json() as Feed;
     assert.equal(res.headers.location, `/api/feeds/${qFeed.id}`);
@@ -110,7 +110,7 @@ describe('documentation history joined to the real AmazonQ history', () => {
     assert.equal(qFeed.title, null);
     const list = await get<{ items: Feed[] }>('/api/feeds');
     assert.deepEqual(list.items.map((f) => f.url), [`${srv.base}/amazonq/doc-history.rss`]);
-    const dup = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url: `${srv.base}/amazonq/doc-history.rss#again` } });
+    const dup = await app.inject({ method: 'POST', headers: ADMIN, url: '/api/feeds', payload: { url: `${srv.base}/amazonq/doc-history.rss#again` } });
     assert.equal(dup.statusCode, 409);
     assert.equal((dup.json() as ErrorBody).error.code, 'FEED_EXISTS');
   });
@@ -211,10 +211,10 @@ describe('documentation history joined to the real AmazonQ history', () => {
     assert.ok(withService.items.some((e) => e.id === v6.id));
 
     // The same guide configured as covering only EKS: nothing is undocumented any more.
-    assert.equal((await app.inject({ method: 'DELETE', url: `/api/feeds/${qFeed.id}` })).statusCode, 204);
+    assert.equal((await app.inject({ method: 'DELETE', headers: ADMIN, url: `/api/feeds/${qFeed.id}` })).statusCode, 204);
     assert.deepEqual(await names(), [], 'deleting the feed (and its entries) clears the flags');
     assert.deepEqual((await eventTo('AmazonQFullAccess', 'v5')).docHistory, []);
-    const res = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url: `${srv.base}/amazonq/doc-history.rss`, title: 'Q guide', services: ['eks'] } });
+    const res = await app.inject({ method: 'POST', headers: ADMIN, url: '/api/feeds', payload: { url: `${srv.base}/amazonq/doc-history.rss`, title: 'Q guide', services: ['eks'] } });
     assert.equal(res.statusCode, 201);
     qFeed = res.json() as Feed;
     assert.equal(qFeed.title, 'Q guide');
@@ -245,7 +245,7 @@ describe('documentation history joined to the real AmazonQ history', () => {
   });
 
   test('documented-not-observed, and descriptions are served as safe text', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url: `${srv.base}/extra/doc-history.rss` } });
+    const res = await app.inject({ method: 'POST', headers: ADMIN, url: '/api/feeds', payload: { url: `${srv.base}/extra/doc-history.rss` } });
     assert.equal(res.statusCode, 201);
     const extra = res.json() as Feed;
     const r = await poll();
@@ -294,7 +294,7 @@ describe('documentation history joined to the real AmazonQ history', () => {
 
   test('bad input to /api/doc-history and /api/feeds is a 4xx naming the problem', async () => {
     const bad = async (method: 'GET' | 'POST' | 'DELETE', url: string, status: number, code: string, payload?: object) => {
-      const res = await app.inject({ method, url, ...(payload ? { payload } : {}) });
+      const res = await app.inject({ method, url, headers: ADMIN, ...(payload ? { payload } : {}) });
       assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
       const body = res.json() as ErrorBody;
       assert.equal(body.error.code, code, `${method} ${url}`);
@@ -329,10 +329,10 @@ test('POST /api/feeds refuses internal hosts unless allowed', async (t) => {
   const { build } = await import('../support/app.ts');
   const app = await build(t, { config: { feedAllowInternal: false } });
   for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://127.0.0.1:8080/feed.rss', 'http://[::1]/x', 'http://localhost/feed']) {
-    const res = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url } });
+    const res = await app.inject({ method: 'POST', headers: ADMIN, url: '/api/feeds', payload: { url } });
     assert.equal(res.statusCode, 400, url);
     assert.equal((res.json() as { error: { code: string } }).error.code, 'INTERNAL_URL');
   }
-  const ok = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url: 'https://docs.aws.amazon.com/example/latest/ug/doc-history.rss' } });
+  const ok = await app.inject({ method: 'POST', headers: ADMIN, url: '/api/feeds', payload: { url: 'https://docs.aws.amazon.com/example/latest/ug/doc-history.rss' } });
   assert.equal(ok.statusCode, 201);
 });

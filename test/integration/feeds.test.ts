@@ -3,12 +3,12 @@
 // Parsed back with rss-parser, and structurally with fast-xml-parser.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import Parser from 'rss-parser';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { build } from '../support/app.ts';
+import { ADMIN, build } from '../support/app.ts';
 import { CORPUS_DIR } from '../support/paths.ts';
 import { importHistory, pollRss } from '../../src/jobs/jobs.ts';
 
@@ -31,8 +31,8 @@ describe('GET /feeds/changes.atom and .rss', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/doc-history.rss`;
-    app = await build(t, { config: { rssFeeds: [] } });
-    const added = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url, services: ['q'] } });
+    app = await build(t, { config: { rssFeeds: [], publicUrl: 'http://watch.example.com' } });
+    const added = await app.inject({ method: 'POST', headers: ADMIN, url: '/api/feeds', payload: { url, services: ['q'] } });
     assert.equal(added.statusCode, 201);
     await importHistory({ services: app.services, log: app.log, signal: new AbortController().signal }, CORPUS_DIR);
     const r = await app.scheduler.runNow('rss', (h) => pollRss(h));
@@ -44,7 +44,8 @@ describe('GET /feeds/changes.atom and .rss', () => {
     for (const fn of cleanups.reverse()) await fn();
   });
 
-  const fetchFeed = async (url: string, host = 'watch.example.com') => {
+  // Links come from POLICYWATCH_PUBLIC_URL; the Host header a client sends never reaches them.
+  const fetchFeed = async (url: string, host = 'attacker.example') => {
     const res = await app.inject({ url, headers: { host } });
     assert.equal(res.statusCode, 200, res.body.slice(0, 300));
     return res;
@@ -122,4 +123,21 @@ describe('GET /feeds/changes.atom and .rss', () => {
       assert.equal((res.json() as { error: { code: string } }).error.code, code, url);
     }
   });
+});
+
+test('without POLICYWATCH_PUBLIC_URL, links name the bound address, whatever Host the client sends', async (t) => {
+  const app = await build(t, { config: { rssFeeds: [], port: 0 } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  for (const path of ['/feeds/changes.atom', '/feeds/changes.rss']) {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, headers: { host: 'attacker.example:8443', 'x-forwarded-host': 'attacker.example' } }, (res) => {
+        let out = '';
+        res.setEncoding('utf8').on('data', (d: string) => (out += d)).on('end', () => resolve(out));
+      });
+      req.on('error', reject).end();
+    });
+    assert.doesNotMatch(body, /attacker/, path);
+    assert.ok(body.includes(`http://127.0.0.1:${port}${path}`), `${path} links to the bound address: ${body.slice(0, 400)}`);
+  }
 });

@@ -23,6 +23,8 @@ const DOCUMENTED_ENV = new Set([
   'POLICYWATCH_DOC_WINDOW_DAYS',
   'POLICYWATCH_FEED_ALLOW_INTERNAL',
   'POLICYWATCH_READY_MAX_POLL_AGE',
+  'POLICYWATCH_ADMIN_API_KEY',
+  'POLICYWATCH_PUBLIC_URL',
 ]);
 const isDocumentedEnv = (name: string) => DOCUMENTED_ENV.has(name) || /^AWS_[A-Z0-9_]+$/.test(name);
 

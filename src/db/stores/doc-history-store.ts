@@ -59,8 +59,15 @@ const CHUNK = 5000;
 export class PrismaDocHistoryStore implements DocHistoryStore {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async listFeeds() {
-    return (await this.prisma.feed.findMany({ orderBy: { id: 'asc' }, select: feedSelect })).map(toFeed);
+  async listFeeds(page?: { afterId?: number | undefined; limit: number }) {
+    return (await this.prisma.feed.findMany({
+      orderBy: { id: 'asc' }, select: feedSelect,
+      ...(page ? { take: page.limit, ...(page.afterId !== undefined ? { where: { id: { gt: page.afterId } } } : {}) } : {}),
+    })).map(toFeed);
+  }
+
+  countFeeds() {
+    return this.prisma.feed.count();
   }
 
   async getFeed(id: number) {

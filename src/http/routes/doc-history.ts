@@ -1,5 +1,5 @@
 // AWS documentation history: the stored entries (GET /api/doc-history) and the feed list
-// (GET/POST/DELETE /api/feeds; admin-only once auth exists).
+// (GET/POST/DELETE /api/feeds; changes need an admin key, see plugins/auth.ts).
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../../core/errors.ts';
 import { ENTRY_FLAGS, ENTRY_KINDS, type EntryFilter, type EntryKind, type StoredEntry } from '../../core/doc-history.ts';
@@ -78,7 +78,27 @@ export default async function docHistoryRoutes(app: FastifyInstance) {
     };
   });
 
-  app.get('/feeds', async () => ({ items: await app.services.docHistory.listFeeds() }));
+  // Paged by id: the list is bounded by POLICYWATCH_MAX_FEEDS, but rows from before the cap may exceed it.
+  app.get<{ Querystring: { limit: number; cursor?: string } }>(
+    '/feeds',
+    {
+      schema: {
+        querystring: {
+          type: 'object', additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 100 }, cursor: { type: 'string', maxLength: 2048 } },
+        },
+      },
+    },
+    async (req) => {
+      const c = decodeCursor(req.query.cursor, { after: 'number' });
+      const after = c ? Number(c.after) : undefined;
+      if (after !== undefined && (after < 1 || after > 2_147_483_647)) throw new BadRequestError('INVALID_CURSOR', 'cursor is malformed; use the nextCursor value of a previous page');
+      const rows = await app.services.docHistory.listFeeds({ afterId: after, limit: req.query.limit + 1 });
+      const items = rows.slice(0, req.query.limit);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > req.query.limit && last ? encodeCursor({ after: last.id }) : null };
+    },
+  );
 
   app.post<{ Body: { url: string; title?: string; services?: string[] } }>(
     '/feeds',

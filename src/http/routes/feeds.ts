@@ -7,6 +7,7 @@ import { DEFAULT_FEED_KINDS } from '../../core/events.ts';
 import type { PresentedEvent, presentDocRef } from '../../services/change-service.ts';
 import { renderAtom, renderRss2, type OutEntry, type OutFeed } from '../../feeds/render.ts';
 import { parseChangeQuery } from '../query.ts';
+import { publicBaseUrl } from '../../config/public-url.ts';
 
 const FEED_SIZE = 100;
 /** Action names listed per section of an entry's summary. */
@@ -30,15 +31,10 @@ interface FeedQuery {
   service?: string;
 }
 
-/** Absolute base URL of this request (protocol and Host), or localhost when Host is unusable. */
-function baseUrl(req: FastifyRequest): string {
-  try {
-    const u = new URL(`${req.protocol}://${req.host}`);
-    if (u.pathname === '/' && u.search === '' && u.username === '' && u.password === '') return u.origin;
-  } catch {
-    // fall through
-  }
-  return 'http://localhost';
+/** Links come from configuration, never from the request (see publicBaseUrl). */
+function baseUrl(app: FastifyInstance): string {
+  const bound = app.server.address();
+  return publicBaseUrl(app.services.config, bound && typeof bound === 'object' ? bound : null);
 }
 
 function count(e: FeedEvent, list: 'effective.added' | 'effective.removed' | 'effective.scopeChanged' | 'deny.added' | 'deny.removed' | 'deny.scopeChanged'): number {
@@ -110,7 +106,7 @@ export default async function feedRoutes(app: FastifyInstance) {
     });
     const rows = await app.services.changes.list({ policyLike: q.policyLike, service: q.service, kinds: DEFAULT_FEED_KINDS, limit: FEED_SIZE });
     const events = (await app.services.changes.present(rows, { maxEntries: MAX_ENTRIES })) as FeedEvent[];
-    const base = baseUrl(req);
+    const base = baseUrl(app);
     const params = new URLSearchParams();
     if (req.query.policy !== undefined) params.set('policy', req.query.policy);
     if (req.query.service !== undefined) params.set('service', req.query.service);

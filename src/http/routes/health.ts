@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 
 export default async function healthRoutes(app: FastifyInstance) {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
 
   // Ready = the database answers and, when a poll age limit is set and polling has ever run,
   // the last successful IAM poll is recent enough.
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     const checks: Record<string, unknown> = {};
     let ok = true;
     try {

@@ -1,8 +1,26 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import type { PollRunRow } from '../../core/stores.ts';
 import { pollIam } from '../../jobs/jobs.ts';
 import { JobBusyError } from '../../jobs/scheduler.ts';
+import { AppError } from '../../core/errors.ts';
+
+/** A manual poll may start at most this often: each one spends the account's IAM rate limit. */
+const MANUAL_POLL_INTERVAL_MS = 60_000;
+
+/**
+ * 429 with Retry-After when an IAM poll (manual or scheduled, by any replica) started less than a
+ * minute ago. Read from the runs table, so the limit holds across replicas; a run still going is
+ * left to the lock (409), which also clears runs left 'running' by a dead process.
+ */
+async function refuseIfTooSoon(app: FastifyInstance, reply: FastifyReply): Promise<void> {
+  const [last] = await app.services.policies.listRuns({ source: 'iam', limit: 1 });
+  if (!last || last.status === 'running') return;
+  const wait = last.startedAt.getTime() + MANUAL_POLL_INTERVAL_MS - Date.now();
+  if (wait <= 0) return;
+  reply.header('retry-after', String(Math.ceil(wait / 1000)));
+  throw new AppError('POLL_TOO_SOON', `an IAM poll started at ${last.startedAt.toISOString()}; manual polls may start at most once a minute, retry in ${Math.ceil(wait / 1000)} s`, 429);
+}
 
 export default async function pollRunRoutes(app: FastifyInstance) {
   app.get<{ Querystring: { source?: string; limit: number; cursor?: string } }>(
@@ -36,6 +54,7 @@ export default async function pollRunRoutes(app: FastifyInstance) {
     '/poll-runs',
     { schema: { querystring: { type: 'object', additionalProperties: false, properties: { source: { type: 'string', enum: ['iam'] } } } } },
     async (req, reply) => {
+      await refuseIfTooSoon(app, reply);
       let started!: (r: PollRunRow) => void;
       const startedP = new Promise<PollRunRow>((r) => (started = r));
       const run = app.scheduler.runNow('iam', (h) => pollIam(h, started));

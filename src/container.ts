@@ -13,6 +13,7 @@ import { EventService, type PoliciesChangedOptions } from './services/event-serv
 import { ChangeService } from './services/change-service.ts';
 import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './sources/catalog.ts';
+import { createOutboundClient, type OutboundClient, type Resolver } from './sources/outbound/index.ts';
 
 export interface Services {
   config: Config;
@@ -25,6 +26,8 @@ export interface Services {
   events: EventService;
   changes: ChangeService;
   docHistory: DocHistoryService;
+  /** The outbound-URL guard; closed with the app. */
+  outbound: OutboundClient;
 }
 
 export interface ContainerOptions {
@@ -33,16 +36,20 @@ export interface ContainerOptions {
   log: Logger;
   /** Injected in tests (the SDK client pointed at the fake endpoint). */
   iam?: IamSource;
+  /** Host-name resolver of the outbound guard (tests map names; default: the system's). */
+  resolver?: Resolver | undefined;
 }
 
 export function createServices(o: ContainerOptions): Services {
   const stores = createStores(o.db);
+  // POLICYWATCH_FEED_ALLOW_INTERNAL is the older name of POLICYWATCH_ALLOW_PRIVATE_URLS.
+  const outbound = createOutboundClient({ allowPrivate: o.config.allowPrivateUrls || o.config.feedAllowInternal, admit: o.config.allowUrlCidrs, resolver: o.resolver });
   const iam = o.iam ?? new AwsIamSource();
   const policies = new PolicyService({ policies: stores.policies, runs: stores.pollRuns });
   const events = new EventService({ events: stores.events, catalog: loadCatalog, log: o.log.child({ component: 'events' }) });
   const docHistory = new DocHistoryService({
     store: stores.docHistory, runs: stores.pollRuns, log: o.log.child({ component: 'doc-history' }), configuredFeeds: o.config.rssFeeds,
-    windowDays: o.config.docWindowDays, allowInternalFeedHosts: o.config.feedAllowInternal,
+    windowDays: o.config.docWindowDays, http: outbound,
   });
   // New or recomputed events are joined with the documentation entries already stored.
   const policiesChanged = async (ids: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions) => {
@@ -61,5 +68,5 @@ export function createServices(o: ContainerOptions): Services {
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
   });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory };
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, outbound };
 }

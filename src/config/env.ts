@@ -2,6 +2,7 @@
 // the rest of the code receives a typed Config. The README's configuration table mirrors SETTINGS.
 import { resolve } from 'node:path';
 import cron from 'node-cron';
+import ipaddr from 'ipaddr.js';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -29,8 +30,12 @@ export interface Config {
   readyMaxPollAgeSeconds: number;
   /** Days either side of a version's AWS create date within which a doc-history entry explains it. */
   docWindowDays: number;
-  /** Accept feed URLs on loopback/private/link-local hosts through the API. */
+  /** Deprecated alias of allowPrivateUrls (either one on allows private targets). */
   feedAllowInternal: boolean;
+  /** Outbound requests may reach loopback, private and unique-local addresses. */
+  allowPrivateUrls: boolean;
+  /** CIDRs outbound requests may reach although private. */
+  allowUrlCidrs: string[] | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -97,7 +102,19 @@ export const SETTINGS = [
   },
   { env: 'POLICYWATCH_RSS_CRON', key: 'rssCron', default: '*/15 * * * *', description: 'Documentation-history RSS poll schedule (node-cron).', parse: cronExpr },
   { env: 'POLICYWATCH_DOC_WINDOW_DAYS', key: 'docWindowDays', default: '3', description: 'Days either side of a version\'s AWS creation time within which a documentation-history entry is joined to its change event.', parse: int(0, 60) },
-  { env: 'POLICYWATCH_FEED_ALLOW_INTERNAL', key: 'feedAllowInternal', default: 'off', description: 'on: POST /api/feeds accepts URLs on loopback, private and link-local hosts (refused by default: the poller would probe internal services).', parse: onOff },
+  { env: 'POLICYWATCH_FEED_ALLOW_INTERNAL', key: 'feedAllowInternal', default: 'off', description: 'Deprecated alias of POLICYWATCH_ALLOW_PRIVATE_URLS (on here or there allows private targets).', parse: onOff },
+  { env: 'POLICYWATCH_ALLOW_PRIVATE_URLS', key: 'allowPrivateUrls', default: 'off', description: 'on: outbound requests (documentation feeds, webhooks) may reach loopback, private and unique-local addresses. Link-local (cloud metadata), multicast, broadcast, unspecified and reserved addresses stay refused.', parse: onOff },
+  {
+    env: 'POLICYWATCH_ALLOW_URL_CIDRS', key: 'allowUrlCidrs', default: undefined, description: 'Comma-separated CIDRs outbound requests may reach although private (one internal mirror, say 10.1.2.3/32), without opening every private address.',
+    parse: (r: string, n: string) => r.split(',').map((s) => s.trim()).filter(Boolean).map((c) => {
+      try {
+        ipaddr.parseCIDR(c);
+      } catch {
+        throw new ConfigError(n, `has an invalid CIDR "${c}"`);
+      }
+      return c;
+    }),
+  },
   { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
 ] as const satisfies readonly Setting<keyof Config>[];
 

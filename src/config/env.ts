@@ -36,6 +36,10 @@ export interface Config {
   allowPrivateUrls: boolean;
   /** CIDRs outbound requests may reach although private. */
   allowUrlCidrs: string[] | undefined;
+  /** Bounded waits on Postgres, ms (0: no limit). */
+  dbConnectTimeoutMs: number;
+  dbStatementTimeoutMs: number;
+  dbIdleInTransactionTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -115,6 +119,9 @@ export const SETTINGS = [
       return c;
     }),
   },
+  { env: 'POLICYWATCH_DB_CONNECT_TIMEOUT_MS', key: 'dbConnectTimeoutMs', default: '5000', description: 'Longest wait, in ms, to open a Postgres connection or get one from the pool (0: no limit). A request that cannot get one answers 503.', parse: int(0, 600_000) },
+  { env: 'POLICYWATCH_DB_STATEMENT_TIMEOUT_MS', key: 'dbStatementTimeoutMs', default: '30000', description: 'Postgres statement_timeout per connection, in ms; the client gives up 2 s later even when the server cannot be reached (0: no limit). Migrations and lock waits are exempt.', parse: int(0, 3_600_000) },
+  { env: 'POLICYWATCH_DB_IDLE_TX_TIMEOUT_MS', key: 'dbIdleInTransactionTimeoutMs', default: '60000', description: 'Postgres idle_in_transaction_session_timeout per connection, in ms (0: no limit).', parse: int(0, 3_600_000) },
   { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -147,7 +147,7 @@ describe('IAM poll: killed, interrupted and concurrent processes', { timeout: 60
     assert.equal(r.code, 0, `graceful exit, stderr: ${r.stderr}`);
     const runs = await db.runs();
     assert.equal(runs.length, 1);
-    assert.equal(runs[0]?.status, 'failed', 'an interrupted run is closed by the shutdown, not left running');
+    assert.equal(runs[0]?.status, 'interrupted', 'an interrupted run is closed by the shutdown, not left running');
     assert.equal(runs[0]?.finished, true);
     gate.release();
     const rerun = await runCli(['poll', '--once'], db.env);

@@ -1,13 +1,13 @@
 // Fencing of the IAM poll, with real `policywatch poll --once` processes, a fake IAM endpoint
 // behind a gate proxy (so "mid-poll" is a fact) and a fresh Postgres database: the backend
 // holding a poll's advisory lock is terminated mid-poll, and the run statuses must stay true.
-import { after, afterEach, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabaseUrl } from '../support/db.ts';
 import { sqlClient } from '../support/pg-admin.ts';
 import { fakeAwsEnv, killIfRunning, runCli, spawnCli, waitFor, type CliProcess } from '../support/cli.ts';
-import { startCorpusIam } from '../support/iam.ts';
-import { policyOf, startGateProxy } from '../support/gate-proxy.ts';
+import { startGatedIam } from '../support/gated-iam.ts';
+import { policyOf } from '../support/gate-proxy.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -24,13 +24,7 @@ type RunRow = {
 
 // timeout: a hang guard for a process that never exits, not a speed check.
 describe('IAM poll fencing: the lock\'s backend terminated mid-poll', { timeout: 600_000 }, async () => {
-  const { fake, url: fakeUrl } = await startCorpusIam({ after: (fn) => cleanups.push(fn) });
-  const gate = await startGateProxy(fakeUrl);
-  cleanups.push(() => gate.stop());
-  afterEach(() => {
-    gate.release();
-    fake.clearFaults();
-  });
+  const { gate } = await startGatedIam(cleanups);
 
   const freshDb = async () => {
     const { url, drop } = await createTestDatabaseUrl();

@@ -63,7 +63,14 @@ export function createServices(o: ContainerOptions): Services {
   });
   const importer = new ImportService({
     policies: stores.policies, log: o.log.child({ component: 'import' }),
-    events: { versionsStored: (stored) => events.versionsStored(stored), policiesChanged },
+    events: {
+      versionsStored: (stored) => events.versionsStored(stored), policiesChanged,
+      reconcile: async (signal) => {
+        const r = await events.reconcile(signal);
+        if (r.written + r.deleted > 0) await docHistory.eventsChanged(signal);
+        return r;
+      },
+    },
   });
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),

@@ -168,7 +168,9 @@ function toNewEntry(item: FeedItem): NewEntry {
   };
 }
 
-const NOT_SENT: ReadonlySet<string> = new Set(['invalid-url', 'blocked-scheme', 'blocked-address', 'dns-failed']);
+// Refused on the URL alone, before any lookup or connection. An address refused at connect time
+// counts as an attempt: a redirect may have been followed to get there.
+const NOT_SENT: ReadonlySet<string> = new Set(['invalid-url', 'blocked-scheme']);
 
 export class DocHistoryService {
   readonly limits: FetchLimits;
@@ -264,7 +266,7 @@ export class DocHistoryService {
       for (const [i, r] of results.entries()) {
         const f = feeds[i] as FeedRow;
         const at = new Date();
-        // A URL or address the guard refuses never became a request.
+        // A URL the guard refuses outright never became a request.
         if (r.ok || !NOT_SENT.has(r.error.code)) apiCalls++;
         await lease?.assertHeld();
         try {

@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import type { LockLease } from '../core/fence.ts';
 import type { Services } from '../container.ts';
 import { DATASET_PACKAGE, readImportSource } from '../sources/import/index.ts';
+import { pollErrorOf } from '../services/poll-errors.ts';
 
 export interface JobHelpers {
   services: Services;
@@ -61,7 +62,7 @@ export async function seedIfEmpty(h: JobHelpers): Promise<boolean> {
     const s = await importHistory(h, DATASET_PACKAGE);
     await runs.finish(run.id, { status: 'succeeded', apiCalls: 0, policiesSeen: s.policiesRead, policiesChanged: s.policiesCreated, versionsAdded: s.versionsAdded, errors: [] });
   } catch (err) {
-    await runs.finish(run.id, { status: 'failed', apiCalls: 0, policiesSeen: 0, policiesChanged: 0, versionsAdded: 0, errors: [{ code: 'SEED_FAILED', message: (err as Error).message }] });
+    await runs.finish(run.id, { status: 'failed', apiCalls: 0, policiesSeen: 0, policiesChanged: 0, versionsAdded: 0, errors: [{ code: 'SEED_FAILED', message: pollErrorOf(err).message }] });
     throw err;
   }
   return true;

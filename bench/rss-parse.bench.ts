@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Parser from 'rss-parser';
 import * as current from '../src/sources/rss/index.ts';
+import { createOutboundClient } from '../src/sources/outbound/index.ts';
 
 /** The last commit whose src/sources/rss parsed with fast-xml-parser. */
 const OLD_COMMIT = 'cbd0e14';
@@ -118,14 +119,20 @@ const server = createServer((_req, res) => {
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/doc-history.rss`;
-const poll = (m: Pick<RssModule, 'pollFeed'>) => async () => {
-  const r = await m.pollFeed(url, {}, { timeoutMs: 10_000 });
+// The old fetch used the global fetch; today's goes through the outbound-URL guard (loopback admitted
+// here), as the service's polls do.
+const outbound = createOutboundClient({ allowPrivate: true });
+const poll = (pollFeed: () => Promise<{ ok: boolean }>) => async () => {
+  const r = await pollFeed();
   if (!r.ok) throw new Error('poll failed');
 };
-await alternate(10, poll(old), poll(current));
+const pollOldFeed = poll(() => old.pollFeed(url, {}, { timeoutMs: 10_000 }));
+const pollNewFeed = poll(() => current.pollFeed(url, {}, { timeoutMs: 10_000, http: outbound }));
+await alternate(10, pollOldFeed, pollNewFeed);
 const pollRuns = Math.max(20, Math.floor(RUNS / 2));
-const [pollOld, pollNew] = await alternate(pollRuns, poll(old), poll(current));
+const [pollOld, pollNew] = await alternate(pollRuns, pollOldFeed, pollNewFeed);
 server.close();
+await outbound.close();
 
 // Why reader.ts renames description before rss-parser maps it: rss-parser's own snippet regex is
 // quadratic in unclosed "<". One 160 KB description of "&lt;" repeated, default rss-parser vs ours.

@@ -14,6 +14,8 @@ import pollRunRoutes from './http/routes/poll-runs.ts';
 import changeRoutes from './http/routes/changes.ts';
 import docHistoryRoutes from './http/routes/doc-history.ts';
 import feedRoutes from './http/routes/feeds.ts';
+import metrics from './metrics/plugin.ts';
+import dashboard from './dashboard/plugin.ts';
 
 export interface AppOptions {
   config: Config;
@@ -37,6 +39,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
       fastify.log.error({ err }, 'configuring documentation feeds failed');
     }
   });
+  await fastify.register(metrics);
+  await fastify.register(dashboard);
   await fastify.register(healthRoutes);
   await fastify.register(feedRoutes);
   await fastify.register(async (api) => {

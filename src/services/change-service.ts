@@ -113,7 +113,7 @@ export class ChangeService {
       const doc = this.prepared.get(c.documentHash);
       if (!doc) continue;
       const cov = coverage(doc, canonical);
-      if (cov.allowed && !cov.denied) grantedBy.push({ policy: c.name, arn: c.arn, versionId: c.versionId, via: cov.via, literal: cov.via.some((v) => v.toLowerCase() === canonical.toLowerCase()) });
+      if (cov.allowed && !cov.denied) grantedBy.push({ policy: c.name, arn: c.arn, versionId: c.versionId, via: cov.via, grants: cov.grants, literal: cov.via.some((v) => v.toLowerCase() === canonical.toLowerCase()) });
     }
     grantedBy.sort((x, y) => x.policy.localeCompare(y.policy));
     const events = await this.deps.events.eventsForAction(canonical.toLowerCase(), limit);

@@ -6,17 +6,21 @@ import { PrismaPolicyStore } from './policy-store.ts';
 import { PrismaPollRunStore } from './poll-run-store.ts';
 import { PrismaEventStore } from './event-store.ts';
 import { PrismaDocHistoryStore } from './doc-history-store.ts';
+import { SqlStatsStore } from './stats-store.ts';
+import type { StatsStore } from '../../core/stats.ts';
 
 export interface Stores {
   policies: PolicyStore;
   pollRuns: PollRunStore;
   events: EventStore;
   docHistory: DocHistoryStore;
+  stats: StatsStore;
 }
 
 export function createStores(db: Database): Stores {
   return {
     policies: new PrismaPolicyStore(db.prisma, db.sql), pollRuns: new PrismaPollRunStore(db.prisma), events: new PrismaEventStore(db.prisma, db.sql),
     docHistory: new PrismaDocHistoryStore(db.prisma),
+    stats: new SqlStatsStore(db.sql),
   };
 }

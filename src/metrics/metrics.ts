@@ -41,6 +41,8 @@ function dbHistogram(register: Registry, o: { name: string; help: string; labelN
 export interface AppMetrics {
   register: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** The exposition text, every database series read afresh. */
+  scrape(): Promise<string>;
 }
 
 export function createMetrics(o: { stats: StatsService; log: Logger }): AppMetrics {
@@ -59,13 +61,10 @@ export function createMetrics(o: { stats: StatsService; log: Logger }): AppMetri
       return empty;
     }
   };
-  // One scrape reads the poll-run totals once, however many series come from them (the
-  // collect callbacks of a scrape run together, well inside a second).
-  let totalsRead: { at: number; rows: ReturnType<StatsService['pollRunTotals']> } | undefined;
-  const totals = () => {
-    if (!totalsRead || Date.now() - totalsRead.at > 1000) totalsRead = { at: Date.now(), rows: guarded('poll_runs', () => o.stats.pollRunTotals(), []) };
-    return totalsRead.rows;
-  };
+  // One scrape reads the poll-run totals once, however many series come from them; scrape()
+  // forgets the previous scrape's read.
+  let totalsRead: ReturnType<StatsService['pollRunTotals']> | undefined;
+  const totals = () => (totalsRead ??= guarded('poll_runs', () => o.stats.pollRunTotals(), []));
 
   new Counter({
     name: 'policywatch_poll_runs_total', help: 'Finished poll runs by source (iam, rss, seed) and final status', labelNames: ['source', 'status'], registers: [register],
@@ -138,5 +137,11 @@ export function createMetrics(o: { stats: StatsService; log: Logger }): AppMetri
     name: 'policywatch_http_request_duration_seconds', help: 'HTTP request durations in this process, by route pattern', labelNames: ['method', 'route', 'status_code'],
     buckets: HTTP_DURATION_BUCKETS, registers: [register],
   });
-  return { register, httpDuration };
+  return {
+    register, httpDuration,
+    scrape: () => {
+      totalsRead = undefined;
+      return register.metrics();
+    },
+  };
 }

@@ -13,6 +13,6 @@ export default fp(async function metrics(app: FastifyInstance) {
   });
   app.get('/metrics', { schema: hidden() }, async (_req, reply) => {
     reply.type(m.register.contentType);
-    return m.register.metrics();
+    return m.scrape();
   });
 }, { name: 'metrics', dependencies: ['services'] });

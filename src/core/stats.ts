@@ -50,6 +50,16 @@ export interface DetectedVersion {
   latencySeconds: number;
 }
 
+/** A change event without its diff: enough for a version timeline. */
+export interface EventSummary {
+  id: string;
+  kind: EventKind;
+  toVersionId: string | null;
+  toVersionNumber: number | null;
+  broadened: boolean;
+  narrowed: boolean;
+}
+
 export interface StatsStore {
   pollRunTotals(): Promise<PollRunTotals[]>;
   /** Durations (finished − started, seconds) of finished runs per source. */
@@ -66,6 +76,8 @@ export interface StatsStore {
   recentDetections(limit: number): Promise<DetectedVersion[]>;
   /** Change events per ISO week (UTC) and kind. */
   weeklyChanges(f: WeeklyChangeFilter): Promise<WeeklyCount[]>;
+  /** Every event of a policy, without diffs, newest version first. */
+  policyEvents(policyName: string): Promise<EventSummary[]>;
   /** Policies by AWS create date (else first seen), newest first. */
   newestPolicies(limit: number): Promise<LifecyclePolicy[]>;
   /** Deprecated policies, most recently deprecated first. */

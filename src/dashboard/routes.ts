@@ -7,7 +7,8 @@ import { encodeCursor } from '../http/cursor.ts';
 import { hidden } from '../http/hidden.ts';
 import { EVENT_ID, VERSION_ID } from '../http/params.ts';
 import { ACCESS_LEVELS, FLAGS, parseChangeQuery, type RawChangeQuery } from '../http/query.ts';
-import type { PresentedEvent } from '../services/change-service.ts';
+import { presentDocRef, type PresentedEvent } from '../services/change-service.ts';
+import type { DocRef } from '../core/doc-history.ts';
 import { chartView } from './chart.ts';
 import { badges, diffView, grantLines } from './diff-view.ts';
 
@@ -24,7 +25,7 @@ const stringQuery = (keys: readonly string[]) => ({
 });
 
 /** Drops empty form fields: an untouched <select> or <input> sends `name=`. */
-function present(q: Record<string, string | undefined>): Record<string, string> {
+function filled(q: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
 }
 
@@ -48,7 +49,7 @@ export default async function dashboardRoutes(app: FastifyInstance) {
   const { changes, policies, stats, docHistory } = app.services;
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/', { schema: hidden({ querystring: stringQuery([...FILTER_KEYS, 'cursor', 'limit']) }) }, async (req, reply) => {
-    const raw = present(req.query);
+    const raw = filled(req.query);
     if (raw.limit !== undefined && !/^\d{1,3}$/.test(raw.limit)) throw new BadRequestError('INVALID_FILTER', 'limit must be a number from 1 to 200');
     const limit = raw.limit === undefined ? 50 : Number(raw.limit);
     if (limit < 1 || limit > 200) throw new BadRequestError('INVALID_FILTER', 'limit must be a number from 1 to 200');
@@ -90,7 +91,7 @@ export default async function dashboardRoutes(app: FastifyInstance) {
       if (!POLICY_NAME.test(name)) throw new BadRequestError('INVALID_POLICY', `"${name}" is not an IAM policy name`);
       const p = await policies.get(name);
       const versions = [...p.versions].sort((a, b) => b.versionNumber - a.versionNumber);
-      const events = await changes.forPolicy(name, { kinds: 'all', limit: 1000 });
+      const events = await stats.policyEvents(name);
       const kindOf = new Map(events.filter((e) => e.toVersionId).map((e) => [e.toVersionId as string, e]));
       // Default comparison: the version before the default one, against the default.
       const current = versions.find((v) => v.isDefault) ?? versions[0];
@@ -107,7 +108,8 @@ export default async function dashboardRoutes(app: FastifyInstance) {
         const lo = Math.min(a.versionNumber, b.versionNumber);
         const hi = Math.max(a.versionNumber, b.versionNumber);
         const between = events.filter((e) => e.toVersionNumber !== null && e.toVersionNumber > lo && e.toVersionNumber <= hi);
-        const reasons = (await changes.present(between, { maxEntries: 0 })).flatMap((e) => docRefs(e).map((d) => ({ ...d, versionId: e.toVersionId })));
+        const refs = between.length > 0 ? await docHistory.docRefsForEvents(between.map((e) => e.id)) : new Map<string, DocRef[]>();
+        const reasons = between.flatMap((e) => docRefs({ docHistory: (refs.get(e.id) ?? []).map(presentDocRef) }).map((d) => ({ ...d, versionId: e.toVersionId })));
         compare = {
           from: a, to: b, diff: diffView(diff), kind: diff.kind, badges: badges({ ...diff, flags: [] }),
           reasons, fromJson: JSON.stringify(a.document, null, 2), toJson: JSON.stringify(b.document, null, 2),

@@ -40,6 +40,11 @@ export class StatsService {
     return { weeks, counts };
   }
 
+  /** A policy's events without diffs (the version timeline). */
+  policyEvents(policyName: string) {
+    return this.deps.stats.policyEvents(policyName);
+  }
+
   lifecycle(limit: number) {
     return Promise.all([this.deps.stats.newestPolicies(limit), this.deps.stats.deprecatedPolicies(limit)]).then(([newest, deprecated]) => ({ newest, deprecated }));
   }

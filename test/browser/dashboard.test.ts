@@ -126,8 +126,8 @@ describe('dashboard in Chromium (full dataset)', { skip: chromiumSkip() }, () =>
 
   test('action, new and deprecated, health pages render (screenshots)', async () => {
     await page.goto(world.base);
-    await page.getByLabel('Action', { exact: true }).first().fill('iam:PassRole');
-    await page.getByRole('button', { name: 'Look up' }).click();
+    await page.getByLabel('Look up action').fill('iam:PassRole');
+    await page.getByRole('button', { name: 'Go' }).click();
     await page.waitForURL(/\/actions\/iam(:|%3A)PassRole$/);
     const granted = page.locator('table.data tbody tr', { has: page.locator('a', { hasText: /^AmazonQFullAccess$/ }) }).first();
     assert.match(await granted.innerText(), /iam:PassedToService=q\.amazonaws\.com/, 'resources and conditions of the grant');

@@ -2,7 +2,7 @@
 // dashboard or a Prometheus scrape asks (see core/stats.ts).
 import type { EventKind } from '../../core/events.ts';
 import { EVENT_DOC_FLAGS } from '../../core/doc-history.ts';
-import type { DetectedVersion, HistogramData, LifecyclePolicy, PollRunTotals, StatsStore, WeeklyChangeFilter, WeeklyCount } from '../../core/stats.ts';
+import type { DetectedVersion, EventSummary, HistogramData, LifecyclePolicy, PollRunTotals, StatsStore, WeeklyChangeFilter, WeeklyCount } from '../../core/stats.ts';
 import type { SqlRunner } from '../database.ts';
 
 // Versions an IAM poll stored after the first IAM poll finished (that one backfills history).
@@ -103,6 +103,13 @@ export class SqlStatsStore implements StatsStore {
       FROM change_events e ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       GROUP BY 1, 2 ORDER BY 1, 2`, params);
     return rows.map((r) => ({ week: new Date(`${r.week}T00:00:00Z`), kind: r.kind, count: r.count }));
+  }
+
+  policyEvents(policyName: string) {
+    return this.sql.query<EventSummary>(`
+      SELECT e.id, e.kind, e.to_version_id AS "toVersionId", e.to_version_number AS "toVersionNumber", e.broadened, e.narrowed
+      FROM change_events e JOIN policies p ON p.id = e.policy_id
+      WHERE p.name = $1 ORDER BY e.to_version_number DESC NULLS FIRST, e.occurred_at DESC`, [policyName]);
   }
 
   newestPolicies(limit: number) {

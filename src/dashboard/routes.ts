@@ -38,8 +38,8 @@ const counts = (e: { truncated?: Record<string, number> }) => {
 };
 
 const safeLink = (url: string | null) => (url && /^https?:\/\//i.test(url) ? url : null);
-const docRefs = (e: { docHistory: { title: string; description: string; link: string | null; publishedAt: Date | null; feed: { title: string | null; url: string } }[] }) =>
-  e.docHistory.map((d) => ({ ...d, link: safeLink(d.link) }));
+/** AWS's entries as shown: a link only when it is http(s) (never javascript: or data:). */
+const docRefs = (refs: ReturnType<typeof presentDocRef>[]) => refs.map((d) => ({ ...d, link: safeLink(d.link) }));
 
 function view(reply: FastifyReply, page: string, data: Record<string, unknown>) {
   return reply.type('text/html; charset=utf-8').view(page, data);
@@ -75,11 +75,11 @@ export default async function dashboardRoutes(app: FastifyInstance) {
 
   app.get<{ Params: { id: string } }>('/changes/:id', { schema: hidden() }, async (req, reply) => {
     if (!EVENT_ID.test(req.params.id)) throw new BadRequestError('INVALID_ID', `"${req.params.id}" is not a change id`);
-    const [e] = await changes.present([await changes.get(req.params.id)]);
-    const ev = e as PresentedEvent & { docHistory: Parameters<typeof docRefs>[0]['docHistory'] };
+    const [ev] = await changes.present([await changes.get(req.params.id)]);
+    if (!ev) throw new Error('present() returned no event');
     return view(reply, 'change', {
       title: `${ev.policy.name} ${ev.fromVersionId ?? ''}→${ev.toVersionId ?? ''}`, nav: 'changes',
-      e: ev, badges: badges(ev), diff: diffView(ev), docs: docRefs(ev),
+      e: ev, badges: badges(ev), diff: diffView(ev), docs: docRefs(ev.docHistory),
     });
   });
 
@@ -109,7 +109,7 @@ export default async function dashboardRoutes(app: FastifyInstance) {
         const hi = Math.max(a.versionNumber, b.versionNumber);
         const between = events.filter((e) => e.toVersionNumber !== null && e.toVersionNumber > lo && e.toVersionNumber <= hi);
         const refs = between.length > 0 ? await docHistory.docRefsForEvents(between.map((e) => e.id)) : new Map<string, DocRef[]>();
-        const reasons = between.flatMap((e) => docRefs({ docHistory: (refs.get(e.id) ?? []).map(presentDocRef) }).map((d) => ({ ...d, versionId: e.toVersionId })));
+        const reasons = between.flatMap((e) => docRefs((refs.get(e.id) ?? []).map(presentDocRef)).map((d) => ({ ...d, versionId: e.toVersionId })));
         compare = {
           from: a, to: b, diff: diffView(diff), kind: diff.kind, badges: badges({ ...diff, flags: [] }),
           reasons, fromJson: JSON.stringify(a.document, null, 2), toJson: JSON.stringify(b.document, null, 2),

@@ -17,6 +17,8 @@ import pollRunRoutes from './http/routes/poll-runs.ts';
 import changeRoutes from './http/routes/changes.ts';
 import docHistoryRoutes from './http/routes/doc-history.ts';
 import feedRoutes from './http/routes/feeds.ts';
+import metrics from './metrics/plugin.ts';
+import dashboard from './dashboard/plugin.ts';
 
 export interface AppOptions {
   config: Config;
@@ -46,6 +48,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
   // attaches its hook to each route as it is declared.
   await fastify.register(auth, { requireApiKey: opts.config.requireApiKey });
   await fastify.register(rateLimits, { max: opts.config.rateLimitMax, windowSeconds: opts.config.rateLimitWindowSeconds });
+  await fastify.register(metrics);
+  await fastify.register(dashboard);
   await fastify.register(healthRoutes);
   await fastify.register(feedRoutes);
   await fastify.register(async (api) => {

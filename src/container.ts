@@ -15,6 +15,7 @@ import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './sources/catalog.ts';
 import { ApiKeyService } from './services/api-key-service.ts';
 import { createOutboundClient, type OutboundClient, type Resolver } from './sources/outbound/index.ts';
+import { StatsService } from './services/stats-service.ts';
 
 export interface Services {
   config: Config;
@@ -30,6 +31,7 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** The outbound-URL guard; closed with the app. */
   outbound: OutboundClient;
+  stats: StatsService;
 }
 
 export interface ContainerOptions {
@@ -78,5 +80,6 @@ export function createServices(o: ContainerOptions): Services {
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
   });
   const apiKeys = new ApiKeyService({ store: stores.apiKeys, log: o.log.child({ component: 'api-keys' }), bootstrapAdminKey: o.config.adminApiKey });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, apiKeys, outbound };
+  const stats = new StatsService({ stats: stores.stats, runs: stores.pollRuns });
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, apiKeys, outbound, stats };
 }

@@ -102,6 +102,8 @@ export interface EventStore {
   /** Policies whose stored versions or deprecation lack an event (a crash between write and events). */
   policiesMissingEvents(): Promise<number[]>;
   loadFirstSeen(): Promise<FirstSeenRow[]>;
+  /** Changes whenever a first-seen row is added or moved earlier: callers cache loadFirstSeen() by it. */
+  firstSeenStamp(): Promise<string>;
   /** Keeps, per action, the earliest date (upsert with LEAST). */
   recordFirstSeen(rows: FirstSeenRow[]): Promise<void>;
   /**

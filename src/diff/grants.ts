@@ -3,20 +3,25 @@
 import { has, rangeHas } from './bitset.ts';
 import type { PreparedDocument, Side } from './prepare.ts';
 import { matchingPatterns } from './prepare.ts';
+import type { Grant } from './types.ts';
 
 export interface ActionCoverage {
   allowed: boolean;
   denied: boolean;
   /** Allow patterns as written (NotAction statements by their label) that cover the action. */
   via: string[];
+  /** Resources and conditions of the allow statements that cover the action (one per distinct grant). */
+  grants: Grant[];
 }
 
 export function coverage(doc: PreparedDocument, action: string): ActionCoverage {
   const key = action.toLowerCase();
   const id = doc.catalog.lookup(key);
-  const sideVia = (side: Side): string[] => {
+  const sideVia = (side: Side) => {
     const via: string[] = [];
+    const grants = new Map<string, Grant>();
     for (const s of side.statements) {
+      const before = via.length;
       if (s.stmt.notAction) {
         // Catalog actions: the statement's cover set; others: covered unless a pattern excludes it.
         const covered = id >= 0 ? !!s.cover && has(s.cover, id) : matchingPatterns(s, key).length === 0;
@@ -24,11 +29,12 @@ export function coverage(doc: PreparedDocument, action: string): ActionCoverage 
       } else {
         for (const i of matchingPatterns(s, key)) via.push(s.stmt.patterns[i] as string);
       }
+      if (via.length > before && !grants.has(s.stmt.grantKey)) grants.set(s.stmt.grantKey, s.stmt.grant);
     }
-    return [...new Set(via)].sort();
+    return { via: [...new Set(via)].sort(), grants: [...grants.values()] };
   };
-  const allowVia = sideVia(doc.allow);
-  const allowed = id >= 0 ? rangeHas(doc.allow.bits, id) : allowVia.length > 0;
-  const denied = id >= 0 ? rangeHas(doc.deny.bits, id) : sideVia(doc.deny).length > 0;
-  return { allowed, denied, via: allowed ? allowVia : [] };
+  const allow = sideVia(doc.allow);
+  const allowed = id >= 0 ? rangeHas(doc.allow.bits, id) : allow.via.length > 0;
+  const denied = id >= 0 ? rangeHas(doc.deny.bits, id) : sideVia(doc.deny).via.length > 0;
+  return { allowed, denied, via: allowed ? allow.via : [], grants: allowed ? allow.grants : [] };
 }

@@ -48,6 +48,8 @@ export type DocRefLoader = (eventIds: string[]) => Promise<Map<string, DocRef[]>
 
 export class ChangeService {
   private readonly prepared = new Map<string, PreparedDocument>();
+  /** The first-seen index of the last on-demand diff, reused while the table is unchanged. */
+  private firstSeen: { stamp: string; index: FirstSeenIndex } | undefined;
 
   constructor(private readonly deps: { events: EventStore; policies: PolicyStore; catalog: () => Promise<Catalog>; docRefs?: DocRefLoader }) {}
 
@@ -83,7 +85,7 @@ export class ChangeService {
       throw new NotFoundError(`version "${!a ? from : to}" of policy "${name}"`, { policy: name, versionId: !a ? from : to });
     }
     const catalog = await this.deps.catalog();
-    const firstSeen = new FirstSeenIndex(await this.deps.events.loadFirstSeen());
+    const firstSeen = await this.firstSeenIndex();
     const at = (b.awsCreatedAt ?? b.observedAt).getTime();
     const d = diffDocuments(a.document, b.document, catalog, { seenBefore: firstSeen.before(at) });
     return {
@@ -92,6 +94,12 @@ export class ChangeService {
       to: { versionId: b.versionId, awsCreatedAt: b.awsCreatedAt, documentHash: b.documentHash },
       ...d,
     };
+  }
+
+  private async firstSeenIndex(): Promise<FirstSeenIndex> {
+    const stamp = await this.deps.events.firstSeenStamp();
+    if (this.firstSeen?.stamp !== stamp) this.firstSeen = { stamp, index: new FirstSeenIndex(await this.deps.events.loadFirstSeen()) };
+    return this.firstSeen.index;
   }
 
   /** Which policies grant an action now (literally or by wildcard), and the events that moved it. */
@@ -113,7 +121,7 @@ export class ChangeService {
       const doc = this.prepared.get(c.documentHash);
       if (!doc) continue;
       const cov = coverage(doc, canonical);
-      if (cov.allowed && !cov.denied) grantedBy.push({ policy: c.name, arn: c.arn, versionId: c.versionId, via: cov.via, literal: cov.via.some((v) => v.toLowerCase() === canonical.toLowerCase()) });
+      if (cov.allowed && !cov.denied) grantedBy.push({ policy: c.name, arn: c.arn, versionId: c.versionId, via: cov.via, grants: cov.grants, literal: cov.via.some((v) => v.toLowerCase() === canonical.toLowerCase()) });
     }
     grantedBy.sort((x, y) => x.policy.localeCompare(y.policy));
     const events = await this.deps.events.eventsForAction(canonical.toLowerCase(), limit);

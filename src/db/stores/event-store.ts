@@ -85,7 +85,19 @@ export class PrismaEventStore implements EventStore {
   }
 
   async loadFirstSeen(): Promise<FirstSeenRow[]> {
-    return this.prisma.actionFirstSeen.findMany();
+    // ~20,000 rows for the dataset, read for every on-demand diff: through Prisma ~1 s, raw ~0.1 s.
+    const rows = await this.sql.query<FirstSeenRow>(
+      'SELECT action_key AS "actionKey", service, first_seen_at AS "firstSeenAt", policy_id AS "policyId", version_id AS "versionId" FROM action_first_seen',
+    );
+    return rows.map((r) => ({ ...r, firstSeenAt: new Date(r.firstSeenAt) }));
+  }
+
+  async firstSeenStamp(): Promise<string> {
+    // Rows are only inserted or moved earlier (LEAST upsert): either changes the count or the sum.
+    const [r] = await this.sql.query<{ stamp: string }>(
+      `SELECT count(*)::text || ':' || coalesce(sum(extract(epoch FROM first_seen_at)), 0)::text AS stamp FROM action_first_seen`,
+    );
+    return r?.stamp ?? '';
   }
 
   async recordFirstSeen(input: FirstSeenRow[]): Promise<void> {

@@ -8,6 +8,8 @@ import { PrismaEventStore } from './event-store.ts';
 import { PrismaDocHistoryStore } from './doc-history-store.ts';
 import type { ApiKeyStore } from '../../core/api-keys.ts';
 import { PrismaApiKeyStore } from './api-key-store.ts';
+import { SqlStatsStore } from './stats-store.ts';
+import type { StatsStore } from '../../core/stats.ts';
 
 export interface Stores {
   policies: PolicyStore;
@@ -15,6 +17,7 @@ export interface Stores {
   events: EventStore;
   docHistory: DocHistoryStore;
   apiKeys: ApiKeyStore;
+  stats: StatsStore;
 }
 
 export function createStores(db: Database): Stores {
@@ -22,5 +25,6 @@ export function createStores(db: Database): Stores {
     policies: new PrismaPolicyStore(db.prisma, db.sql), pollRuns: new PrismaPollRunStore(db.prisma), events: new PrismaEventStore(db.prisma, db.sql),
     docHistory: new PrismaDocHistoryStore(db.prisma),
     apiKeys: new PrismaApiKeyStore(db.prisma),
+    stats: new SqlStatsStore(db.sql),
   };
 }

@@ -13,7 +13,7 @@ import policyRoutes from './http/routes/policies.ts';
 import pollRunRoutes from './http/routes/poll-runs.ts';
 import changeRoutes from './http/routes/changes.ts';
 import docHistoryRoutes from './http/routes/doc-history.ts';
-import feedRoutes from './http/routes/feeds.ts';
+import syndicationRoutes from './http/routes/syndication.ts';
 
 export interface AppOptions {
   config: Config;
@@ -38,7 +38,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
     }
   });
   await fastify.register(healthRoutes);
-  await fastify.register(feedRoutes);
+  await fastify.register(syndicationRoutes);
   await fastify.register(async (api) => {
     await api.register(policyRoutes);
     await api.register(pollRunRoutes);

@@ -13,6 +13,7 @@ import { EventService, type PoliciesChangedOptions } from './services/event-serv
 import { ChangeService } from './services/change-service.ts';
 import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './sources/catalog.ts';
+import { DataGeneration } from './services/generation.ts';
 
 export interface Services {
   config: Config;
@@ -25,6 +26,8 @@ export interface Services {
   events: EventService;
   changes: ChangeService;
   docHistory: DocHistoryService;
+  /** The data generation, read for response caching and in-memory read models. */
+  generation: DataGeneration;
 }
 
 export interface ContainerOptions {
@@ -58,8 +61,10 @@ export function createServices(o: ContainerOptions): Services {
     policies: stores.policies, log: o.log.child({ component: 'import' }),
     events: { versionsStored: (stored) => events.versionsStored(stored), policiesChanged },
   });
+  const generation = new DataGeneration(stores.generation);
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
+    generation: () => generation.current(),
   });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory };
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, generation };
 }

@@ -2,6 +2,7 @@
 // reverse index ("which policies grant X now") asks this of every current default version.
 import { has, rangeHas } from './bitset.ts';
 import type { PreparedDocument, Side } from './prepare.ts';
+import type { Grant } from './types.ts';
 import { matchingPatterns } from './prepare.ts';
 
 export interface ActionCoverage {
@@ -9,6 +10,8 @@ export interface ActionCoverage {
   denied: boolean;
   /** Allow patterns as written (NotAction statements by their label) that cover the action. */
   via: string[];
+  /** Resources and conditions of the allowing statements (one per distinct grant), in grant order. */
+  grants: Grant[];
 }
 
 export function coverage(doc: PreparedDocument, action: string): ActionCoverage {
@@ -30,5 +33,18 @@ export function coverage(doc: PreparedDocument, action: string): ActionCoverage 
   const allowVia = sideVia(doc.allow);
   const allowed = id >= 0 ? rangeHas(doc.allow.bits, id) : allowVia.length > 0;
   const denied = id >= 0 ? rangeHas(doc.deny.bits, id) : sideVia(doc.deny).length > 0;
-  return { allowed, denied, via: allowed ? allowVia : [] };
+  if (!allowed) return { allowed, denied, via: [], grants: [] };
+  // Catalog actions: the grant groups whose sets hold the action; others: the statements whose
+  // patterns (or NotAction exclusions) let it through, one grant each.
+  let grants: Grant[];
+  if (id >= 0) grants = doc.allow.groups.filter((g) => rangeHas(g.bits, id)).map((g) => g.grant);
+  else {
+    const keys = new Set<string>();
+    for (const s of doc.allow.statements) {
+      const covered = s.stmt.notAction ? matchingPatterns(s, key).length === 0 : matchingPatterns(s, key).length > 0;
+      if (covered) keys.add(s.stmt.grantKey);
+    }
+    grants = doc.allow.groups.filter((g) => keys.has(g.key)).map((g) => g.grant);
+  }
+  return { allowed, denied, via: allowVia, grants };
 }

@@ -101,7 +101,7 @@ describe('change events on the real AmazonQ history', () => {
   });
 
   test('filters: service, action, accessLevel, flag, kind, since/until, policy glob', async () => {
-    const iam = await get<Page>('/api/changes?service=iam&kind=all');
+    const iam = await get<Page>('/api/changes?service=iam&kind=all&detail=full');
     assert.ok(iam.items.some((e) => e.policy.name === 'AmazonQFullAccess' && e.toVersionId === 'v5'));
     assert.ok(iam.items.every((e) => [...e.effective.added, ...e.effective.removed].some((a) => a.service === 'iam') || e.effective.scopeChanged.length > 0 || e.deny.added.length + e.deny.removed.length > 0));
     // q:* (v1, v2) granted q:UsePlugin by wildcard, v3's explicit list took it away, v5 gave it back.

@@ -2,21 +2,24 @@ import type { Database } from '../database.ts';
 import type { PolicyStore, PollRunStore } from '../../core/stores.ts';
 import type { EventStore } from '../../core/events.ts';
 import type { DocHistoryStore } from '../../core/doc-history.ts';
+import type { GenerationStore } from '../../core/generation.ts';
 import { PrismaPolicyStore } from './policy-store.ts';
 import { PrismaPollRunStore } from './poll-run-store.ts';
 import { PrismaEventStore } from './event-store.ts';
 import { PrismaDocHistoryStore } from './doc-history-store.ts';
+import { SqlGenerationStore } from './generation-store.ts';
 
 export interface Stores {
   policies: PolicyStore;
   pollRuns: PollRunStore;
   events: EventStore;
   docHistory: DocHistoryStore;
+  generation: GenerationStore;
 }
 
 export function createStores(db: Database): Stores {
   return {
     policies: new PrismaPolicyStore(db.prisma, db.sql), pollRuns: new PrismaPollRunStore(db.prisma), events: new PrismaEventStore(db.prisma, db.sql),
-    docHistory: new PrismaDocHistoryStore(db.prisma),
+    docHistory: new PrismaDocHistoryStore(db.prisma), generation: new SqlGenerationStore(db.sql),
   };
 }

@@ -3,10 +3,12 @@
 // permissions_changed or deprecated event (newest 100) with the per-action summary and AWS's
 // stated reason from the documentation history.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Static } from '@sinclair/typebox';
 import { DEFAULT_FEED_KINDS } from '../../core/events.ts';
 import type { PresentedEvent, presentDocRef } from '../../services/change-service.ts';
 import { renderAtom, renderRss2, type SyndicationEntry, type SyndicationFeed } from '../../syndication/render.ts';
 import { parseChangeQuery } from '../query.ts';
+import { SyndicationQuery as SyndicationQueryType, syndicationRouteSchemas as s } from '../schemas/syndication.ts';
 
 const SYNDICATION_SIZE = 100;
 /** Action names listed per section of an entry's summary. */
@@ -16,19 +18,7 @@ const MAX_ENTRIES = LIST_CAP + 1;
 
 type SyndicatedEvent = PresentedEvent & { docHistory: ReturnType<typeof presentDocRef>[] };
 
-const syndicationQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    policy: { type: 'string', maxLength: 128 },
-    service: { type: 'string', maxLength: 64 },
-  },
-} as const;
-
-interface SyndicationQuery {
-  policy?: string;
-  service?: string;
-}
+type SyndicationQuery = Static<typeof SyndicationQueryType>;
 
 /** Absolute base URL of this request (protocol and Host), or localhost when Host is unusable. */
 function baseUrl(req: FastifyRequest): string {
@@ -135,12 +125,12 @@ export default async function syndicationRoutes(app: FastifyInstance) {
     };
   };
 
-  app.get<{ Querystring: SyndicationQuery }>('/feeds/changes.atom', { schema: { querystring: syndicationQuerySchema } }, async (req, reply) => {
+  app.get<{ Querystring: SyndicationQuery }>('/feeds/changes.atom', { schema: s.atom, config: { cache: 'revalidate' } }, async (req, reply) => {
     const feed = await build(req, '/feeds/changes.atom');
     return reply.type('application/atom+xml; charset=utf-8').send(renderAtom(feed));
   });
 
-  app.get<{ Querystring: SyndicationQuery }>('/feeds/changes.rss', { schema: { querystring: syndicationQuerySchema } }, async (req, reply) => {
+  app.get<{ Querystring: SyndicationQuery }>('/feeds/changes.rss', { schema: s.rss, config: { cache: 'revalidate' } }, async (req, reply) => {
     const feed = await build(req, '/feeds/changes.rss');
     return reply.type('application/rss+xml; charset=utf-8').send(renderRss2(feed));
   });

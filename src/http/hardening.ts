@@ -47,26 +47,28 @@ export function checkRawUrl(url: string): void {
     if (key.includes('\0')) throw new BadRequestError('BAD_URL', 'a query parameter name contains NUL');
     if (eq < 0) continue;
     const value = decodeComponent(pair.slice(eq + 1).replace(/\+/g, ' '));
-    if (value === undefined) throw new BadRequestError('BAD_URL', `query parameter \`${key.slice(0, 64)}\` has invalid percent-encoding or is not UTF-8`);
-    if (value.includes('\0')) throw new BadRequestError('INVALID_REQUEST', `query parameter \`${key.slice(0, 64)}\` must not contain NUL`, { parameter: key.slice(0, 64) });
+    if (value === undefined) throw new BadRequestError('BAD_URL', `query parameter \`${key.slice(0, 64)}\` has invalid percent-encoding or is not UTF-8`, { in: 'querystring', parameter: key.slice(0, 64) });
+    if (value.includes('\0')) throw new BadRequestError('INVALID_REQUEST', `query parameter \`${key.slice(0, 64)}\` must not contain NUL`, { in: 'querystring', parameter: key.slice(0, 64) });
   }
 }
 
-const WHERE: Record<string, string> = { query: 'query parameter', params: 'path parameter', body: 'body field' };
+/** Where a value came from, named as in validation errors (Fastify's validation contexts). */
+const WHERE: Record<string, string> = { query: 'querystring', params: 'params', body: 'body' };
 
 /** Walks decoded input: numbers finite, strings without NUL and well-formed UTF-16. */
-function checkValues(value: unknown, where: string, path: string): void {
+function checkValues(value: unknown, where: string, at: string): void {
+  const path = at || 'body';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new BadRequestError('INVALID_REQUEST', `\`${path}\` must be a finite number`, { in: where, parameter: path });
   } else if (typeof value === 'string') {
     if (value.includes('\0')) throw new BadRequestError('INVALID_REQUEST', `\`${path}\` must not contain NUL`, { in: where, parameter: path });
     if (!isWellFormed(value)) throw new BadRequestError('INVALID_REQUEST', `\`${path}\` must be valid Unicode (it has an unpaired surrogate)`, { in: where, parameter: path });
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkValues(v, where, `${path}[${i}]`));
+    value.forEach((v, i) => checkValues(v, where, `${at}[${i}]`));
   } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      checkValues(k, where, path ? `${path} key` : 'key');
-      checkValues(v, where, path ? `${path}.${k}` : k);
+      checkValues(k, where, at ? `${at} key` : 'key');
+      checkValues(v, where, at ? `${at}.${k}` : k);
     }
   }
 }
@@ -133,11 +135,19 @@ export default fp(async function hardening(app: FastifyInstance) {
     } catch {
       return done(new BadRequestError('INVALID_BODY', 'the body is not valid UTF-8'), undefined);
     }
+    let value: unknown;
     try {
-      return done(null, JSON.parse(text));
+      value = JSON.parse(text);
     } catch {
       return done(new BadRequestError('INVALID_BODY', 'the body is not valid JSON'), undefined);
     }
+    // Before validation, which would coerce 1e400 (Infinity) into the string "Infinity".
+    try {
+      checkValues(value, 'body', '');
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
+    return done(null, value);
   });
   app.addHook('preHandler', async (req) => {
     checkDecodedInput(req);

@@ -57,7 +57,7 @@ export function describeValidation(v: FastifySchemaValidationError | undefined, 
       message = `${q} must be > ${String(params.limit)}`;
       break;
     case 'type':
-      message = Array.isArray(data) && params.type !== 'array'
+      message = ctx === 'querystring' && Array.isArray(data) && params.type !== 'array'
         ? `${q} must be given once (${article(String(params.type))}), not ${data.length} times`
         : `${q} must be ${article(String(params.type))}`;
       break;

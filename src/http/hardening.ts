@@ -55,20 +55,24 @@ export function checkRawUrl(url: string): void {
 /** Where a value came from, named as in validation errors (Fastify's validation contexts). */
 const WHERE: Record<string, string> = { query: 'querystring', params: 'params', body: 'body' };
 
-/** Walks decoded input: numbers finite, strings without NUL and well-formed UTF-16. */
-function checkValues(value: unknown, where: string, at: string): void {
+/** Deepest nesting accepted in input (nothing we accept nests more than a few levels). */
+const MAX_DEPTH = 32;
+
+/** Walks decoded input: numbers finite, strings without NUL and well-formed UTF-16, bounded depth. */
+function checkValues(value: unknown, where: string, at: string, depth = 0): void {
   const path = at || 'body';
+  if (depth > MAX_DEPTH) throw new BadRequestError('INVALID_REQUEST', `${where} is nested more than ${MAX_DEPTH} levels deep`, { in: where });
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new BadRequestError('INVALID_REQUEST', `\`${path}\` must be a finite number`, { in: where, parameter: path });
   } else if (typeof value === 'string') {
     if (value.includes('\0')) throw new BadRequestError('INVALID_REQUEST', `\`${path}\` must not contain NUL`, { in: where, parameter: path });
     if (!isWellFormed(value)) throw new BadRequestError('INVALID_REQUEST', `\`${path}\` must be valid Unicode (it has an unpaired surrogate)`, { in: where, parameter: path });
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkValues(v, where, `${at}[${i}]`));
+    value.forEach((v, i) => checkValues(v, where, `${at}[${i}]`, depth + 1));
   } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      checkValues(k, where, at ? `${at} key` : 'key');
-      checkValues(v, where, at ? `${at}.${k}` : k);
+      checkValues(k, where, at ? `${at} key` : 'key', depth + 1);
+      checkValues(v, where, at ? `${at}.${k}` : k, depth + 1);
     }
   }
 }

@@ -8,7 +8,8 @@ import { DEFAULT_FEED_KINDS } from '../../core/events.ts';
 import type { PresentedEvent, presentDocRef } from '../../services/change-service.ts';
 import { renderAtom, renderRss2, type SyndicationEntry, type SyndicationFeed } from '../../syndication/render.ts';
 import { parseChangeQuery } from '../query.ts';
-import { SyndicationQuery as SyndicationQueryType, syndicationRouteSchemas as s } from '../schemas/syndication.ts';
+import type { SyndicationQuery as SyndicationQueryType} from '../schemas/syndication.ts';
+import { syndicationRouteSchemas as s } from '../schemas/syndication.ts';
 
 const SYNDICATION_SIZE = 100;
 /** Action names listed per section of an entry's summary. */

@@ -10,8 +10,7 @@ CREATE TABLE "data_generation" (
     CONSTRAINT "data_generation_pkey" PRIMARY KEY ("id")
 );
 
--- One row, always (not in schema.prisma: Prisma has no attribute for CHECK constraints).
-ALTER TABLE "data_generation" ADD CONSTRAINT "data_generation_one_row" CHECK ("id" = 1);
+-- One row, id 1; nothing else writes this table.
 INSERT INTO "data_generation" ("id", "generation") VALUES (1, 0);
 
 -- Bumped once per writing transaction, at commit (deferred constraint triggers): the counter's row

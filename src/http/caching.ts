@@ -34,6 +34,11 @@ const CACHE_CONTROL: Record<CacheMode, string> = {
   none: 'no-store',
 };
 
+/** An answer to a request with credentials is for that client only: browsers may keep it, shared caches not. */
+function cacheControl(req: FastifyRequest, mode: CacheMode): string {
+  return mode === 'data' && req.headers.authorization !== undefined ? CACHE_CONTROL.data.replace('public', 'private') : CACHE_CONTROL[mode];
+}
+
 interface Entry {
   generation: string;
   body: Buffer;
@@ -122,7 +127,9 @@ const isRead = (req: FastifyRequest) => req.method === 'GET' || req.method === '
 export default fp(async function caching(app: FastifyInstance, opts: { maxBytes?: number; generation: () => Promise<string> }) {
   const cache = new ResponseCache(opts.maxBytes ?? 64 * 1024 * 1024);
 
-  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+  // The lookup runs as the route's last preHandler, after every application-level hook (API-key
+  // checks included): a cached answer is never handed to a request that would have been refused.
+  const lookup = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!isRead(req)) return;
     const mode = req.routeOptions.config?.cache ?? 'revalidate';
     const s: CacheState = { mode };
@@ -133,9 +140,14 @@ export default fp(async function caching(app: FastifyInstance, opts: { maxBytes?
     const hit = cache.get(s.key, s.generation);
     if (!hit) return;
     s.hitEtag = hit.etag;
-    reply.header('etag', hit.etag).header('cache-control', CACHE_CONTROL.data);
+    reply.header('etag', hit.etag).header('cache-control', cacheControl(req, mode));
     if (matchesIfNoneMatch(req.headers['if-none-match'], hit.etag)) return reply.code(304).send();
     return reply.type(hit.contentType).send(hit.body);
+  };
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    if (!methods.includes('GET') && !methods.includes('HEAD')) return;
+    route.preHandler = [...(Array.isArray(route.preHandler) ? route.preHandler : route.preHandler ? [route.preHandler] : []), lookup];
   });
 
   // Runs before compression (the route-level hook @fastify/compress adds): ETag of the identity body.
@@ -143,7 +155,7 @@ export default fp(async function caching(app: FastifyInstance, opts: { maxBytes?
     const s = state.get(req);
     if (!s || reply.statusCode !== 200) return payload;
     if (s.hitEtag) return payload;
-    reply.header('cache-control', CACHE_CONTROL[s.mode]);
+    reply.header('cache-control', cacheControl(req, s.mode));
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
     const etag = etagOf(payload);
     reply.header('etag', etag);

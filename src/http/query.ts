@@ -6,7 +6,7 @@ import { BadRequestError } from '../core/errors.ts';
 import { EVENT_KINDS, type ActionChangeKind, type EventKind } from '../core/events.ts';
 import type { ChangeQuery } from '../services/change-service.ts';
 import { cursorError, cursorTime, decodeCursor, inDateRange } from './cursor.ts';
-import { ACCESS_LEVELS, EVENT_FLAGS } from './schemas/common.ts';
+import { ACCESS_LEVELS, ACTION_PATTERN, EVENT_FLAGS, EVENT_ID_PATTERN, POLICY_GLOB_PATTERN, SERVICE_PATTERN } from './schemas/common.ts';
 import type { CHANGE_EFFECTS } from './schemas/changes.ts';
 
 export interface RawChangeQuery {
@@ -31,7 +31,12 @@ const EFFECT_CHANGES: Record<NonNullable<RawChangeQuery['effect']>, ActionChange
   scope: ['scope_changed'],
 };
 
-const EVENT_ID = /^evt_[0-9a-f]{32}$/;
+// The schemas' patterns, checked again here for callers without a schema (our Atom/RSS output
+// passes only some parameters, /api/doc-history shares policy/since/until).
+const POLICY_GLOB = new RegExp(POLICY_GLOB_PATTERN);
+const SERVICE = new RegExp(SERVICE_PATTERN);
+const ACTION = new RegExp(ACTION_PATTERN);
+const EVENT_ID = new RegExp(EVENT_ID_PATTERN);
 
 /** Glob (`*`, `?`) to a LIKE pattern with `\` as the escape character. */
 export function globToLike(glob: string): string {
@@ -55,16 +60,16 @@ const filterError = (parameter: string, message: string) => new BadRequestError(
 export function parseChangeQuery(q: RawChangeQuery): ChangeQuery {
   const out: ChangeQuery = { limit: q.limit ?? 50 };
   if (q.policy !== undefined) {
-    if (!/^[\w+=,.@*?-]{1,128}$/.test(q.policy)) throw filterError('policy', '`policy` must be a policy name or a glob of [A-Za-z0-9+=,.@_-*?]');
+    if (!POLICY_GLOB.test(q.policy)) throw filterError('policy', '`policy` must be a policy name or a glob of [A-Za-z0-9+=,.@_-*?]');
     // Without * or ? the LIKE pattern matches the name exactly (the rest is escaped).
     out.policyLike = globToLike(q.policy);
   }
   if (q.service !== undefined) {
-    if (!/^[a-z0-9-]{1,64}$/i.test(q.service)) throw filterError('service', `\`service\` must be an IAM service prefix like "s3", got "${q.service}"`);
+    if (!SERVICE.test(q.service)) throw filterError('service', `\`service\` must be an IAM service prefix like "s3", got "${q.service}"`);
     out.service = q.service.toLowerCase();
   }
   if (q.action !== undefined) {
-    if (!/^[a-z0-9-]{1,64}:[a-z0-9_-]{1,128}$/i.test(q.action)) throw filterError('action', `\`action\` must look like "service:Action", got "${q.action}"`);
+    if (!ACTION.test(q.action)) throw filterError('action', `\`action\` must look like "service:Action", got "${q.action}"`);
     out.actionKey = q.action.toLowerCase();
   }
   if (q.effect !== undefined) out.changes = EFFECT_CHANGES[q.effect];

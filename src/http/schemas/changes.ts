@@ -3,7 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_KINDS } from '../../core/events.ts';
 import {
-  ACCESS_LEVELS, ACTION_PATTERN, ActionName, Cursor, DateFilter, DateTime, EVENT_FLAGS, Grant, Limit, NextCursor, Nullable, NullableDateTime,
+  ACCESS_LEVELS, ACTION_PATTERN, ActionName, Cursor, EventId, DateFilter, DateTime, EVENT_FLAGS, Grant, Limit, NextCursor, Nullable, NullableDateTime,
   NoQuery, PolicyGlob, PolicyName, ServicePrefix, StringEnum, VersionId, getResponses,
 } from './common.ts';
 
@@ -110,7 +110,7 @@ export const ChangePage = Type.Object({ items: Type.Array(ChangeListItem), nextC
 export type ChangePage = Static<typeof ChangePage>;
 
 export const PolicyNameParams = Type.Object({ name: PolicyName });
-export const ChangeIdParams = Type.Object({ id: Type.String({ maxLength: 64, pattern: '^evt_[0-9a-f]{32}$', 'x-error-code': 'INVALID_ID', description: 'a change id (evt_ and 32 hex digits)' }) });
+export const ChangeIdParams = Type.Object({ id: EventId });
 
 export const DiffQuery = Type.Object({ from: VersionId, to: VersionId }, { additionalProperties: false });
 const VersionRef = Type.Object({ versionId: Type.String(), awsCreatedAt: NullableDateTime, documentHash: Type.String() });

@@ -12,14 +12,17 @@ export const PolicyName = Type.String({ minLength: 1, maxLength: 128, pattern: '
 /** Policy version ids as IAM writes them: v1, v2, … */
 export const VERSION_ID_PATTERN = '^v[1-9][0-9]{0,8}$';
 export const VersionId = Type.String({ pattern: VERSION_ID_PATTERN, maxLength: 10, 'x-error-code': 'INVALID_VERSION_ID', description: 'a policy version id like v3', examples: ['v5'] });
-export const EventId = Type.String({ pattern: '^evt_[0-9a-f]{32}$', 'x-error-code': 'INVALID_ID', description: 'a change id (evt_ and 32 hex digits)' });
+export const EVENT_ID_PATTERN = '^evt_[0-9a-f]{32}$';
+export const EventId = Type.String({ pattern: EVENT_ID_PATTERN, maxLength: 64, 'x-error-code': 'INVALID_ID', description: 'a change id (evt_ and 32 hex digits)' });
 /** An IAM action, service:Action, without wildcards (case-insensitive). */
 export const ACTION_PATTERN = '^[A-Za-z0-9-]{1,64}:[A-Za-z0-9_-]{1,128}$';
 export const ActionName = Type.String({ pattern: ACTION_PATTERN, 'x-error-code': 'INVALID_ACTION', description: 'an IAM action like service:Action, without wildcards', examples: ['iam:PassRole'] });
 /** An IAM service prefix like "s3". */
-export const ServicePrefix = Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', 'x-error-code': 'INVALID_FILTER', description: 'an IAM service prefix like s3', examples: ['s3'] });
+export const SERVICE_PATTERN = '^[A-Za-z0-9-]{1,64}$';
+export const ServicePrefix = Type.String({ pattern: SERVICE_PATTERN, 'x-error-code': 'INVALID_FILTER', description: 'an IAM service prefix like s3', examples: ['s3'] });
 /** A policy name, or a glob of one (`*`, `?`). */
-export const PolicyGlob = Type.String({ pattern: '^[\\w+=,.@*?-]{1,128}$', 'x-error-code': 'INVALID_FILTER', description: 'a policy name or a glob of [A-Za-z0-9+=,.@_-*?]', examples: ['AmazonQ*'] });
+export const POLICY_GLOB_PATTERN = '^[\\w+=,.@*?-]{1,128}$';
+export const PolicyGlob = Type.String({ pattern: POLICY_GLOB_PATTERN, 'x-error-code': 'INVALID_FILTER', description: 'a policy name or a glob of [A-Za-z0-9+=,.@_-*?]', examples: ['AmazonQ*'] });
 /** Dates in filters: YYYY-MM-DD (UTC) or an ISO 8601 timestamp with a zone; checked further by the route. */
 export const DateFilter = Type.String({ maxLength: 64, 'x-error-code': 'INVALID_DATE', description: 'YYYY-MM-DD or ISO 8601 timestamp with a zone, 1970..9999' });
 

@@ -14,7 +14,7 @@ import fp from 'fastify-plugin';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import app, { fastifyOptions } from '../../src/app.ts';
-import type { ChangePage, ChangeDetail } from '../../src/http/schemas/changes.ts';
+import type { ActionResponse, ChangePage, ChangeDetail } from '../../src/http/schemas/changes.ts';
 import { testConfig } from '../support/app.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { importApiPolicies } from '../support/api-data.ts';
@@ -158,5 +158,41 @@ describe('OpenAPI and response schemas', () => {
     const one: ChangeDetail = (await server.inject(`/api/changes/${v2.id}`)).json();
     const pass = one.effective.added.find((a) => a.action === 'iam:PassRole');
     assert.deepEqual(pass?.grants, [{ resources: ['*'], conditions: { StringEquals: { 'iam:PassedToService': ['q.amazonaws.com'] } } }]);
+  });
+
+  test('effect= narrows the action filter to additions, removals or scope changes; dates=reliable leaves out undated events', async () => {
+    const at = async (q: string) => ((await server.inject(`/api/changes?kind=all&${q}`)).json() as ChangePage).items.map((e) => `${e.policy.name}@${e.toVersionId}`).sort();
+    assert.deepEqual(await at('action=s3:PutObject'), ['PwQAccess@v2', 'PwQAccess@v3']);
+    assert.deepEqual(await at('action=s3:PutObject&effect=added'), ['PwQAccess@v2']);
+    assert.deepEqual(await at('action=s3:PutObject&effect=removed'), ['PwQAccess@v3']);
+    assert.deepEqual(await at('action=s3:GetObject&effect=scope'), ['PwQAccess@v3'], 'v3 scoped s3:GetObject to one bucket');
+    assert.deepEqual(await at('action=iam:PassRole&effect=removed'), []);
+    const all = await at('policy=Pw*');
+    assert.ok(all.includes('PwUndated@v1'));
+    assert.deepEqual(await at('policy=Pw*&dates=reliable'), all.filter((e) => e !== 'PwUndated@v1'));
+  });
+
+  test('/api/actions/:action: each grant with its resources and conditions, events paged with a cursor and a truncation marker', async () => {
+    const r: ActionResponse = (await server.inject('/api/actions/s3:GetObject?limit=1')).json();
+    assert.deepEqual(r.grantedBy.map((g) => [g.policy, g.literal, g.via, g.grants]), [
+      ['PwQAccess', true, ['s3:GetObject'], [{ resources: ['arn:aws:s3:::bucket/*'] }]],
+      ['PwReadOnly', false, ['s3:Get*'], [{ resources: ['*'] }]],
+    ]);
+    assert.equal(r.events.length, 1);
+    assert.equal(r.truncated, true);
+    assert.ok(r.nextCursor);
+    const seen = [`${r.events[0]?.change} ${r.events[0]?.policy.name}@${r.events[0]?.toVersionId}`];
+    let cursor: string | null = r.nextCursor;
+    while (cursor) {
+      const p: ActionResponse = (await server.inject(`/api/actions/s3:GetObject?limit=1&cursor=${cursor}`)).json();
+      seen.push(...p.events.map((e) => `${e.change} ${e.policy.name}@${e.toVersionId}`));
+      assert.equal(p.truncated, p.nextCursor !== null);
+      cursor = p.nextCursor;
+    }
+    assert.deepEqual(seen.sort(), ['added PwQAccess@v1', 'added PwReadOnly@v1']);
+    const pass: ActionResponse = (await server.inject('/api/actions/iam:PassRole')).json();
+    assert.deepEqual(pass.grantedBy[0]?.grants, [{ resources: ['*'], conditions: { StringEquals: { 'iam:PassedToService': ['q.amazonaws.com'] } } }]);
+    assert.equal(pass.truncated, false);
+    assert.equal(pass.nextCursor, null);
   });
 });

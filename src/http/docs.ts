@@ -32,6 +32,8 @@ export default fp(async function docs(app: FastifyInstance) {
   await app.register(scalar, {
     routePrefix: '/docs',
     logLevel: 'silent',
-    configuration: { title: 'policywatch API' },
+    // Nothing from third parties: no web fonts from Scalar's CDN, no telemetry, no hosted AI
+    // assistant or developer toolbar (the page is served to whoever can reach the API).
+    configuration: { title: 'policywatch API', withDefaultFonts: false, telemetry: false, showDeveloperTools: 'never', agent: { disabled: true } },
   });
 }, { name: 'docs' });

@@ -16,6 +16,7 @@ import { loadCatalog } from './sources/catalog.ts';
 import { ApiKeyService } from './services/api-key-service.ts';
 import { createOutboundClient, type OutboundClient, type Resolver } from './sources/outbound/index.ts';
 import { StatsService } from './services/stats-service.ts';
+import { DataGeneration } from './services/generation.ts';
 
 export interface Services {
   config: Config;
@@ -32,6 +33,8 @@ export interface Services {
   /** The outbound-URL guard; closed with the app. */
   outbound: OutboundClient;
   stats: StatsService;
+  /** The data generation, read for response caching and in-memory read models. */
+  generation: DataGeneration;
 }
 
 export interface ContainerOptions {
@@ -76,10 +79,12 @@ export function createServices(o: ContainerOptions): Services {
       },
     },
   });
+  const generation = new DataGeneration(stores.generation);
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
+    generation: () => generation.current(),
   });
   const apiKeys = new ApiKeyService({ store: stores.apiKeys, log: o.log.child({ component: 'api-keys' }), bootstrapAdminKey: o.config.adminApiKey });
   const stats = new StatsService({ stats: stores.stats, runs: stores.pollRuns });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, apiKeys, outbound, stats };
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, apiKeys, outbound, stats, generation };
 }

@@ -4,8 +4,10 @@
 // at it; unpacking restores the API shape exactly.
 import type { JsonValue } from './history.ts';
 
-interface Entry { action: string; service: string; accessLevel: string; flags: string[]; via: string[]; grants: unknown[] }
-interface Scope { action: string; service: string; accessLevel: string; flags: string[]; before: unknown[]; after: unknown[]; direction?: string }
+/** Where a statement lets an action apply (the diff engine's Grant, as stored). */
+interface StoredGrant { resources?: string[]; notResources?: string[]; conditions?: Record<string, Record<string, string[]>> }
+interface Entry { action: string; service: string; accessLevel: string; flags: string[]; via: string[]; grants: StoredGrant[] }
+interface Scope { action: string; service: string; accessLevel: string; flags: string[]; before: StoredGrant[]; after: StoredGrant[]; direction?: string }
 export interface DiffBody {
   effective: { added: Entry[]; removed: Entry[]; scopeChanged: Scope[] };
   deny: { added: Entry[]; removed: Entry[]; scopeChanged: Scope[] };
@@ -57,9 +59,44 @@ export class DiffCodecError extends Error {
   readonly code = 'DIFF_CODEC';
 }
 
-export function unpackDiff(raw: JsonValue, opts: { maxEntries?: number } = {}): DiffBody & { truncated?: Record<string, number> } {
+function checked(raw: JsonValue): PackedDiff {
   const p = raw as unknown as PackedDiff;
   if (!p || typeof p !== 'object' || p.v !== 1 || !Array.isArray(p.lists)) throw new DiffCodecError('stored diff is not in packed form v1');
+  return p;
+}
+
+/** One list of a diff in brief: how many actions, by service and access level, and the first few names. */
+export interface ListSummary { count: number; byService: Record<string, number>; byAccessLevel: Record<string, number>; first: string[] }
+export interface DiffSummary {
+  effective: { added: ListSummary; removed: ListSummary; scopeChanged: ListSummary };
+  deny: { added: ListSummary; removed: ListSummary; scopeChanged: ListSummary };
+  literal: { added: number; removed: number };
+  problems?: string[];
+}
+
+/** The summary of a stored diff, read straight from the packed rows (no entry objects built). */
+export function summarizeDiff(raw: JsonValue, firstN = 5): DiffSummary {
+  const p = checked(raw);
+  const list = (rows: (PackedEntry | PackedScope)[]): ListSummary => {
+    const byService: Record<string, number> = {};
+    const byAccessLevel: Record<string, number> = {};
+    for (const r of rows) {
+      byService[r[1]] = (byService[r[1]] ?? 0) + 1;
+      byAccessLevel[r[2]] = (byAccessLevel[r[2]] ?? 0) + 1;
+    }
+    return { count: rows.length, byService, byAccessLevel, first: rows.slice(0, firstN).map((r) => r[0]) };
+  };
+  const side = (s: PackedDiff['effective']) => ({ added: list(s.added), removed: list(s.removed), scopeChanged: list(s.scopeChanged) });
+  return {
+    effective: side(p.effective),
+    deny: side(p.deny),
+    literal: { added: p.literal.added.length, removed: p.literal.removed.length },
+    ...(p.problems ? { problems: p.problems } : {}),
+  };
+}
+
+export function unpackDiff(raw: JsonValue, opts: { maxEntries?: number } = {}): DiffBody & { truncated?: Record<string, number> } {
+  const p = checked(raw);
   const list = (i: number) => p.lists[i] ?? [];
   const max = opts.maxEntries ?? Infinity;
   const truncated: Record<string, number> = {};
@@ -69,10 +106,10 @@ export function unpackDiff(raw: JsonValue, opts: { maxEntries?: number } = {}): 
     return xs.slice(0, max);
   };
   const entries = (name: string, es: PackedEntry[]): Entry[] =>
-    cut(name, es).map(([action, service, accessLevel, flags, via, grants]) => ({ action, service, accessLevel, flags, via: list(via) as string[], grants: list(grants) }));
+    cut(name, es).map(([action, service, accessLevel, flags, via, grants]) => ({ action, service, accessLevel, flags, via: list(via) as string[], grants: list(grants) as StoredGrant[] }));
   const scopes = (name: string, ss: PackedScope[]): Scope[] =>
     cut(name, ss).map(([action, service, accessLevel, flags, before, after, direction]) => ({
-      action, service, accessLevel, flags, before: list(before), after: list(after), ...(direction ? { direction } : {}),
+      action, service, accessLevel, flags, before: list(before) as StoredGrant[], after: list(after) as StoredGrant[], ...(direction ? { direction } : {}),
     }));
   const out: DiffBody & { truncated?: Record<string, number> } = {
     effective: { added: entries('effective.added', p.effective.added), removed: entries('effective.removed', p.effective.removed), scopeChanged: scopes('effective.scopeChanged', p.effective.scopeChanged) },

@@ -86,6 +86,10 @@ export interface ChangeFilter {
   actionKey?: string | undefined;
   accessLevel?: string | undefined;
   flag?: string | undefined;
+  /** Only events with an action group of one of these changes (matching the service/action/access-level filters). */
+  changes?: readonly ActionChangeKind[] | undefined;
+  /** Leave out events whose date is not known (occurredAtUnreliable). */
+  reliableDatesOnly?: boolean | undefined;
   kinds?: readonly EventKind[] | undefined;
   since?: Date | undefined;
   until?: Date | undefined;
@@ -116,6 +120,6 @@ export interface EventStore {
   /** Each non-deprecated policy's current version (flagged default, else the newest). */
   currentVersions(): Promise<{ name: string; arn: string; versionId: string; documentHash: string }[]>;
   documentsByHash(hashes: string[]): Promise<Map<string, JsonValue>>;
-  /** Events that added or removed an action (allow or deny side), newest first. */
-  eventsForAction(actionKey: string, limit: number): Promise<(StoredEvent & { change: ActionChangeKind })[]>;
+  /** Events that added or removed an action (allow or deny side), newest first, older than `before` when given. */
+  eventsForAction(actionKey: string, page: { limit: number; before?: { occurredAt: Date; id: string } | undefined }): Promise<(StoredEvent & { change: ActionChangeKind })[]>;
 }

@@ -5,8 +5,11 @@ import { BadRequestError } from '../core/errors.ts';
 import { DEFAULT_FEED_KINDS, EVENT_KINDS } from '../core/events.ts';
 import { encodeCursor } from '../http/cursor.ts';
 import { hidden } from '../http/hidden.ts';
-import { EVENT_ID, VERSION_ID } from '../http/params.ts';
-import { ACCESS_LEVELS, FLAGS, parseChangeQuery, type RawChangeQuery } from '../http/query.ts';
+import { ACCESS_LEVELS, EVENT_FLAGS as FLAGS, EVENT_ID_PATTERN, VERSION_ID_PATTERN } from '../http/schemas/common.ts';
+import { parseChangeQuery, type RawChangeQuery } from '../http/query.ts';
+
+const EVENT_ID = new RegExp(EVENT_ID_PATTERN);
+const VERSION_ID = new RegExp(VERSION_ID_PATTERN);
 import { presentDocRef, type PresentedEvent } from '../services/change-service.ts';
 import type { DocRef } from '../core/doc-history.ts';
 import { chartView } from './chart.ts';
@@ -131,7 +134,7 @@ export default async function dashboardRoutes(app: FastifyInstance) {
 
   app.get<{ Params: { action: string } }>('/actions/:action', { schema: hidden() }, async (req, reply) => {
     if (!ACTION.test(req.params.action)) throw new BadRequestError('INVALID_ACTION', `"${req.params.action}" is not an IAM action (service:Action, no wildcards)`);
-    const r = await changes.action(req.params.action, 500);
+    const r = await changes.action(req.params.action, { limit: 500 });
     // Since when: the newest event that added the action to that policy.
     const since = new Map<string, (typeof r.events)[number]>();
     for (const e of r.events) if (e.change === 'added' && e.policy && !since.has(e.policy.name)) since.set(e.policy.name, e);

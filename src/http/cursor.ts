@@ -1,18 +1,25 @@
 // Opaque cursors: base64url JSON, validated strictly on the way back in so a forged or
 // truncated cursor is a 400 naming the problem, never a database error.
 import { BadRequestError } from '../core/errors.ts';
+import { isWellFormed } from './hardening.ts';
 
 export function encodeCursor(value: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
+/** The one error of a cursor that is not a nextCursor of ours (shape, content or range). */
+export const cursorError = () => new BadRequestError('INVALID_CURSOR', '`cursor` is malformed; use the nextCursor value of a previous page', { parameter: 'cursor' });
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function decodeCursor<K extends string>(raw: string | undefined, shape: Record<K, 'string' | 'number'>): Record<K, string> | undefined {
   if (raw === undefined || raw === '') return undefined;
-  const fail = () => new BadRequestError('INVALID_CURSOR', 'cursor is malformed; use the nextCursor value of a previous page');
+  const fail = cursorError;
   if (!/^[A-Za-z0-9_-]{1,2048}$/.test(raw)) throw fail();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    // Strict UTF-8: bad bytes inside a forged cursor are an error, not U+FFFD.
+    parsed = JSON.parse(strictUtf8.decode(Buffer.from(raw, 'base64url')));
   } catch {
     throw fail();
   }
@@ -23,14 +30,13 @@ export function decodeCursor<K extends string>(raw: string | undefined, shape: R
   const out = {} as Record<K, string>;
   for (const k of keys) {
     const v = obj[k];
-    if (shape[k] === 'number' ? typeof v !== 'number' || !Number.isSafeInteger(v) : typeof v !== 'string' || v.length > 1024) throw fail();
+    if (shape[k] === 'number' ? typeof v !== 'number' || !Number.isSafeInteger(v) : typeof v !== 'string' || v.length > 1024 || v.includes('\0') || !isWellFormed(v)) throw fail();
     out[k] = String(v);
   }
   return out;
 }
 
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-const cursorError = () => new BadRequestError('INVALID_CURSOR', 'cursor is malformed; use the nextCursor value of a previous page');
 
 /** A cursor's timestamp field: a real instant between 1970 and 9999, else 400. */
 export function cursorTime(raw: string): Date {

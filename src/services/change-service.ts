@@ -4,7 +4,7 @@ import type { ChangeFilter, EventKind, EventStore, StoredEvent } from '../core/e
 import { DEFAULT_FEED_KINDS } from '../core/events.ts';
 import type { PolicyStore } from '../core/stores.ts';
 import { NotFoundError } from '../core/errors.ts';
-import { unpackDiff } from '../core/diff-codec.ts';
+import { summarizeDiff, unpackDiff } from '../core/diff-codec.ts';
 import { type Catalog, type PreparedDocument, coverage, diffDocuments, prepareDocument } from '../diff/index.ts';
 import { FirstSeenIndex } from './event-service.ts';
 import type { DocRef } from '../core/doc-history.ts';
@@ -13,9 +13,8 @@ export interface ChangeQuery extends Omit<ChangeFilter, 'policyIds' | 'kinds'> {
   kinds?: readonly EventKind[] | 'all' | undefined;
 }
 
-/** The API/feeds shape of an event. */
-export function presentEvent(e: StoredEvent, opts: { maxEntries?: number } = {}) {
-  const body = unpackDiff(e.diff, opts);
+/** The fields of an event every presentation shares. */
+function eventFields(e: StoredEvent) {
   return {
     id: e.id,
     policy: e.policy,
@@ -31,10 +30,22 @@ export function presentEvent(e: StoredEvent, opts: { maxEntries?: number } = {})
     // Diff flags and documentation-join flags together, as GET /api/changes?flag= filters them.
     flags: [...new Set([...e.flags, ...e.docFlags])].sort(),
     catalogVersion: e.catalogVersion,
-    ...body,
   };
 }
+
+/** The API/feeds shape of an event, its action lists whole (or cut at maxEntries, see `truncated`). */
+export function presentEvent(e: StoredEvent, opts: { maxEntries?: number } = {}) {
+  return { ...eventFields(e), ...unpackDiff(e.diff, opts) };
+}
 export type PresentedEvent = ReturnType<typeof presentEvent>;
+
+/** A list entry: counts by service and access level, flags and the first few actions of each list. */
+export function presentSummary(e: StoredEvent) {
+  return { ...eventFields(e), summary: summarizeDiff(e.diff) };
+}
+
+/** How list entries are shown: a summary, or the lists themselves cut at this many entries. */
+export type ListDetail = { detail: 'summary' } | { detail: 'full'; maxEntries: number };
 
 /** An entry of AWS's documentation history as shown beside an event (AWS's stated reason). */
 export function presentDocRef(d: DocRef) {
@@ -48,15 +59,45 @@ export type DocRefLoader = (eventIds: string[]) => Promise<Map<string, DocRef[]>
 
 export class ChangeService {
   private readonly prepared = new Map<string, PreparedDocument>();
-  /** The first-seen index of the last on-demand diff, reused while the table is unchanged. */
-  private firstSeen: { stamp: string; index: FirstSeenIndex } | undefined;
+  /** First-seen dates of every action, as of `generation`; reloaded when the data moves on. */
+  private firstSeen: { generation: string; index: Promise<FirstSeenIndex> } | undefined;
 
-  constructor(private readonly deps: { events: EventStore; policies: PolicyStore; catalog: () => Promise<Catalog>; docRefs?: DocRefLoader }) {}
+  constructor(private readonly deps: {
+    events: EventStore; policies: PolicyStore; catalog: () => Promise<Catalog>; docRefs?: DocRefLoader;
+    /** The current data generation (services/generation.ts); without it first-seen is read per diff. */
+    generation?: () => Promise<string>;
+  }) {}
 
-  /** Presents a page of events with their documentation-history entries (one batch query). */
+  private async docRefs(events: StoredEvent[]) {
+    return this.deps.docRefs && events.length > 0 ? this.deps.docRefs(events.map((e) => e.id)) : new Map<string, DocRef[]>();
+  }
+
+  /** Presents events whole (or cut at maxEntries) with their documentation-history entries (one batch query). */
   async present(events: StoredEvent[], opts: { maxEntries?: number } = {}) {
-    const refs = this.deps.docRefs && events.length > 0 ? await this.deps.docRefs(events.map((e) => e.id)) : new Map<string, DocRef[]>();
+    const refs = await this.docRefs(events);
     return events.map((e) => ({ ...presentEvent(e, opts), docHistory: (refs.get(e.id) ?? []).map(presentDocRef) }));
+  }
+
+  /** Presents a page of list entries: summaries, or (detail=full) the lists cut at maxEntries. */
+  async presentList(events: StoredEvent[], how: ListDetail) {
+    if (how.detail === 'full') return this.present(events, { maxEntries: how.maxEntries });
+    const refs = await this.docRefs(events);
+    return events.map((e) => ({ ...presentSummary(e), docHistory: (refs.get(e.id) ?? []).map(presentDocRef) }));
+  }
+
+  /** First-seen dates, loaded once per data generation instead of once per diff. */
+  private async firstSeenIndex(): Promise<FirstSeenIndex> {
+    if (!this.deps.generation) return new FirstSeenIndex(await this.deps.events.loadFirstSeen());
+    const generation = await this.deps.generation();
+    if (this.firstSeen?.generation !== generation) {
+      const index = this.deps.events.loadFirstSeen().then((rows) => new FirstSeenIndex(rows));
+      const entry = { generation, index };
+      this.firstSeen = entry;
+      index.catch(() => {
+        if (this.firstSeen === entry) this.firstSeen = undefined;
+      });
+    }
+    return this.firstSeen.index;
   }
 
   async list(q: ChangeQuery, policyIds?: number[]) {
@@ -84,8 +125,7 @@ export class ChangeService {
       if (!(await this.deps.policies.get(name))) throw new NotFoundError(`policy "${name}"`, { policy: name });
       throw new NotFoundError(`version "${!a ? from : to}" of policy "${name}"`, { policy: name, versionId: !a ? from : to });
     }
-    const catalog = await this.deps.catalog();
-    const firstSeen = await this.firstSeenIndex();
+    const [catalog, firstSeen] = await Promise.all([this.deps.catalog(), this.firstSeenIndex()]);
     const at = (b.awsCreatedAt ?? b.observedAt).getTime();
     const d = diffDocuments(a.document, b.document, catalog, { seenBefore: firstSeen.before(at) });
     return {
@@ -96,14 +136,11 @@ export class ChangeService {
     };
   }
 
-  private async firstSeenIndex(): Promise<FirstSeenIndex> {
-    const stamp = await this.deps.events.firstSeenStamp();
-    if (this.firstSeen?.stamp !== stamp) this.firstSeen = { stamp, index: new FirstSeenIndex(await this.deps.events.loadFirstSeen()) };
-    return this.firstSeen.index;
-  }
-
-  /** Which policies grant an action now (literally or by wildcard), and the events that moved it. */
-  async action(action: string, limit: number) {
+  /**
+   * Which policies grant an action now (literally or by wildcard, with each grant's resources and
+   * conditions), and a page of the events that added or removed it (newest first).
+   */
+  async action(action: string, page: { limit: number; before?: { occurredAt: Date; id: string } | undefined }) {
     const catalog = await this.deps.catalog();
     const id = catalog.lookup(action);
     const canonical = id >= 0 ? (catalog.names[id] as string) : action;
@@ -121,19 +158,25 @@ export class ChangeService {
       const doc = this.prepared.get(c.documentHash);
       if (!doc) continue;
       const cov = coverage(doc, canonical);
-      if (cov.allowed && !cov.denied) grantedBy.push({ policy: c.name, arn: c.arn, versionId: c.versionId, via: cov.via, grants: cov.grants, literal: cov.via.some((v) => v.toLowerCase() === canonical.toLowerCase()) });
+      if (cov.allowed && !cov.denied) {
+        grantedBy.push({ policy: c.name, arn: c.arn, versionId: c.versionId, via: cov.via, literal: cov.via.some((v) => v.toLowerCase() === canonical.toLowerCase()), grants: cov.grants });
+      }
     }
     grantedBy.sort((x, y) => x.policy.localeCompare(y.policy));
-    const events = await this.deps.events.eventsForAction(canonical.toLowerCase(), limit);
-    const presented = await this.present(events, { maxEntries: 0 });
+    const rows = await this.deps.events.eventsForAction(canonical.toLowerCase(), { limit: page.limit + 1, before: page.before });
+    const events = rows.slice(0, page.limit);
+    const presented = await this.presentList(events, { detail: 'summary' });
+    const last = events.at(-1);
     return {
       action: canonical,
       known: id >= 0,
-      service: id >= 0 ? catalog.service(id) : canonical.split(':')[0]?.toLowerCase(),
+      service: id >= 0 ? catalog.service(id) : (canonical.split(':')[0] ?? '').toLowerCase(),
       accessLevel: id >= 0 ? catalog.accessLevel(id) : 'unknown',
       catalogVersion: catalog.version,
       grantedBy,
-      events: events.map((e, i) => ({ change: e.change, ...presented[i] })),
+      events: presented.map((p, i) => ({ change: (events[i] as (typeof events)[number]).change, ...p })),
+      /** Where the next page starts; undefined on the last page. */
+      next: rows.length > page.limit && last ? { occurredAt: last.occurredAt, id: last.id } : undefined,
     };
   }
 }

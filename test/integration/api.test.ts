@@ -12,6 +12,9 @@ import { startGateProxy } from '../support/gate-proxy.ts';
 import { buildReplicas } from '../support/replicas.ts';
 import { waitFor } from '../support/cli.ts';
 import { pollIam } from '../../src/jobs/jobs.ts';
+import type { ErrorBody } from '../../src/http/schemas/common.ts';
+import type { PolicyPage } from '../../src/http/schemas/policies.ts';
+import type { PollRun } from '../../src/http/schemas/poll-runs.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -19,9 +22,7 @@ after(async () => {
 });
 const ctx = { after: (fn: () => Promise<void>) => cleanups.push(fn) };
 
-type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
-type PolicyPage = { total: number; items: { name: string; deprecatedAt: string | null; versionCount: number }[]; nextCursor: string | null };
-type Run = { id: string; status: string; versionsAdded: number; source: string; finishedAt: string | null };
+type Run = PollRun;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
 
 /** Generated policies whose names exercise case, IAM's punctuation and LIKE wildcards. */

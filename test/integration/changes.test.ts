@@ -6,14 +6,12 @@ import { CORPUS_DIR } from '../support/paths.ts';
 import { importHistory } from '../../src/jobs/jobs.ts';
 import { loadCatalog } from '../../src/sources/catalog.ts';
 import type { ImportedPolicy } from '../../src/core/history.ts';
+import type { ChangeDetail, ChangePage } from '../../src/http/schemas/changes.ts';
 
-type Entry = { action: string; service: string; accessLevel: string; flags: string[]; via: string[]; grants: { resources?: string[]; conditions?: Record<string, Record<string, string[]>> }[] };
-type Event = {
-  id: string; kind: string; fromVersionId: string | null; toVersionId: string | null; broadened: boolean; narrowed: boolean; flags: string[];
-  policy: { name: string }; occurredAt: string; source: string; catalogVersion: string;
-  effective: { added: Entry[]; removed: Entry[]; scopeChanged: unknown[] }; deny: { added: Entry[]; removed: Entry[] }; literal: { added: string[]; removed: string[] };
-};
-type Page = { items: Event[]; nextCursor: string | null };
+type Event = ChangeDetail;
+type Page = ChangePage;
+/** A page asked for with ?detail=full: every entry carries its action lists. */
+type FullPage = { items: ChangeDetail[]; nextCursor: string | null };
 
 describe('change events on the real AmazonQ history', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -45,7 +43,7 @@ describe('change events on the real AmazonQ history', () => {
     const created = page.items.filter((e) => e.kind === 'created');
     assert.deepEqual(created.map((e) => e.toVersionId), ['v1']);
     // newest first
-    const times = page.items.map((e) => Date.parse(e.occurredAt));
+    const times = page.items.map((e) => Date.parse(String(e.occurredAt)));
     assert.deepEqual(times, [...times].sort((a, b) => b - a));
     assert.ok(page.items.every((e) => e.source.startsWith('import:')));
   });
@@ -66,7 +64,7 @@ describe('change events on the real AmazonQ history', () => {
     assert.equal(pass?.service, 'iam');
     assert.deepEqual(pass?.grants[0]?.conditions?.StringEquals?.['iam:PassedToService'], ['q.amazonaws.com']);
     assert.ok(e.flags.includes('privilege-escalation'));
-    assert.match(e.catalogVersion, /^@cloud-copilot\/iam-data@/);
+    assert.match(String(e.catalogVersion), /^@cloud-copilot\/iam-data@/);
     // The on-demand diff of the same pair agrees.
     const d = await get<Event>('/api/policies/AmazonQFullAccess/diff?from=v4&to=v5');
     assert.deepEqual(d.effective.added.map((a) => a.action).sort(), e.effective.added.map((a) => a.action).sort());
@@ -101,7 +99,7 @@ describe('change events on the real AmazonQ history', () => {
   });
 
   test('filters: service, action, accessLevel, flag, kind, since/until, policy glob', async () => {
-    const iam = await get<Page>('/api/changes?service=iam&kind=all');
+    const iam = await get<FullPage>('/api/changes?service=iam&kind=all&detail=full');
     assert.ok(iam.items.some((e) => e.policy.name === 'AmazonQFullAccess' && e.toVersionId === 'v5'));
     assert.ok(iam.items.every((e) => [...e.effective.added, ...e.effective.removed].some((a) => a.service === 'iam') || e.effective.scopeChanged.length > 0 || e.deny.added.length + e.deny.removed.length > 0));
     // q:* (v1, v2) granted q:UsePlugin by wildcard, v3's explicit list took it away, v5 gave it back.

@@ -363,7 +363,9 @@ export async function introspectCatalog(query: Query, schema = 'public'): Promis
     FROM pg_constraint c
     JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
     LEFT JOIN pg_class rt ON rt.oid = c.confrelid
-    WHERE n.nspname = ${lit} AND c.contype <> 'n'`);
+    WHERE n.nspname = ${lit} AND c.contype NOT IN ('n', 't')`);
+  // contype t: constraint triggers (the data-generation triggers) are behaviour, like functions;
+  // Prisma has no attribute for them, so schema.prisma cannot mention them.
   for (const c of constraints) {
     const t = table(c.table);
     if (c.type === 'f') t.foreignKeys[c.name] = { columns: c.columns, refTable: c.ref_table ?? '?', refColumns: c.ref_columns, onDelete: c.on_delete, onUpdate: c.on_update };

@@ -7,7 +7,8 @@ import { StatsService } from '../../src/services/stats-service.ts';
 import type { StatsStore, WeeklyCount } from '../../src/core/stats.ts';
 import type { PollRunStore } from '../../src/core/stores.ts';
 
-const entry = (action: string, accessLevel: string, o: { flags?: string[]; grants?: unknown[] } = {}) => ({
+type Grant = { resources?: string[]; notResources?: string[]; conditions?: Record<string, Record<string, string[]>> };
+const entry = (action: string, accessLevel: string, o: { flags?: string[]; grants?: Grant[] } = {}) => ({
   action, service: action.split(':')[0] as string, accessLevel, flags: o.flags ?? [], via: [action], grants: o.grants ?? [{ resources: ['*'] }],
 });
 const empty = { added: [], removed: [], scopeChanged: [] };

@@ -178,6 +178,7 @@ export class PrismaEventStore implements EventStore {
       and.push({ policyId: { in: ids.map((r) => r.id) } });
     }
     if (f.kinds) and.push({ kind: { in: [...f.kinds] } });
+    if (f.reliableDatesOnly) and.push({ occurredAtUnreliable: false });
     if (f.since) and.push({ occurredAt: { gte: f.since } });
     if (f.until) and.push({ occurredAt: { lt: f.until } });
     // Diff flags live in `flags`, documentation-join flags in `doc_flags`; the filter covers both.
@@ -190,6 +191,7 @@ export class PrismaEventStore implements EventStore {
       action.service ??= serviceOfKey(f.actionKey);
     }
     if (f.accessLevel) action.accessLevel = f.accessLevel;
+    if (f.changes) action.change = { in: [...f.changes] };
     if (f.flag && !(EVENT_DOC_FLAGS as readonly string[]).includes(f.flag) && (f.service || f.actionKey || f.accessLevel)) action.flags = { has: f.flag };
     if (Object.keys(action).length > 0) and.push({ actions: { some: action } });
     if (f.before) {
@@ -230,12 +232,16 @@ export class PrismaEventStore implements EventStore {
     return out;
   }
 
-  async eventsForAction(actionKey: string, limit: number) {
+  async eventsForAction(actionKey: string, page: { limit: number; before?: { occurredAt: Date; id: string } | undefined }) {
+    const b = page.before;
     const rows = await this.prisma.actionChange.findMany({
-      where: { service: serviceOfKey(actionKey), actionKeys: { has: actionKey }, change: { in: ['added', 'removed', 'deny_added', 'deny_removed'] } },
+      where: {
+        service: serviceOfKey(actionKey), actionKeys: { has: actionKey }, change: { in: ['added', 'removed', 'deny_added', 'deny_removed'] },
+        ...(b ? { event: { OR: [{ occurredAt: { lt: b.occurredAt } }, { occurredAt: b.occurredAt, id: { lt: b.id } }] } } : {}),
+      },
       select: { change: true, event: { select: eventSelect } },
       orderBy: [{ event: { occurredAt: 'desc' } }, { eventId: 'desc' }],
-      take: limit,
+      take: page.limit,
     });
     return rows.map((r) => ({ ...toStored(r.event), change: r.change as ActionChangeKind }));
   }

@@ -2,6 +2,7 @@ import type { Database } from '../database.ts';
 import type { PolicyStore, PollRunStore } from '../../core/stores.ts';
 import type { EventStore } from '../../core/events.ts';
 import type { DocHistoryStore } from '../../core/doc-history.ts';
+import type { GenerationStore } from '../../core/generation.ts';
 import { PrismaPolicyStore } from './policy-store.ts';
 import { PrismaPollRunStore } from './poll-run-store.ts';
 import { PrismaEventStore } from './event-store.ts';
@@ -10,6 +11,7 @@ import type { ApiKeyStore } from '../../core/api-keys.ts';
 import { PrismaApiKeyStore } from './api-key-store.ts';
 import { SqlStatsStore } from './stats-store.ts';
 import type { StatsStore } from '../../core/stats.ts';
+import { SqlGenerationStore } from './generation-store.ts';
 
 export interface Stores {
   policies: PolicyStore;
@@ -18,6 +20,7 @@ export interface Stores {
   docHistory: DocHistoryStore;
   apiKeys: ApiKeyStore;
   stats: StatsStore;
+  generation: GenerationStore;
 }
 
 export function createStores(db: Database): Stores {
@@ -26,5 +29,6 @@ export function createStores(db: Database): Stores {
     docHistory: new PrismaDocHistoryStore(db.prisma),
     apiKeys: new PrismaApiKeyStore(db.prisma),
     stats: new SqlStatsStore(db.sql),
+    generation: new SqlGenerationStore(db.sql),
   };
 }

@@ -1,77 +1,52 @@
-import type { FastifyInstance } from 'fastify';
-import { BadRequestError } from '../../core/errors.ts';
+// Change events: the list (summaries, or whole with ?detail=full), one event, a policy's events,
+// the on-demand diff and the reverse index by action.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { StoredEvent } from '../../core/events.ts';
 import type { ChangeService } from '../../services/change-service.ts';
 import { encodeCursor } from '../cursor.ts';
-import { EVENT_ID, VERSION_ID, policyNameParam } from '../params.ts';
-import { changeQuerySchema, parseChangeQuery, type RawChangeQuery } from '../query.ts';
+import { eventCursor, parseChangeQuery, type RawChangeQuery } from '../query.ts';
+import { changeRoutesSchemas as s } from '../schemas/changes.ts';
 
-/** Entries per list in feed pages; GET /api/changes/:id returns the event whole. */
+/** Entries per list in ?detail=full pages; GET /api/changes/:id returns the event whole. */
 const LIST_MAX_ENTRIES = 100;
 
-async function page(changes: ChangeService, rows: StoredEvent[], limit: number) {
+const cursorOf = (e: { occurredAt: Date; id: string }) => encodeCursor({ t: e.occurredAt.getTime(), id: e.id });
+
+async function page(changes: ChangeService, rows: StoredEvent[], limit: number, detail: 'summary' | 'full' | undefined) {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return {
     // Each event carries docHistory (AWS's stated reason), loaded for the whole page at once.
-    items: await changes.present(items, { maxEntries: LIST_MAX_ENTRIES }),
-    nextCursor: rows.length > limit && last ? encodeCursor({ t: last.occurredAt.getTime(), id: last.id }) : null,
+    items: await changes.presentList(items, detail === 'full' ? { detail: 'full', maxEntries: LIST_MAX_ENTRIES } : { detail: 'summary' }),
+    nextCursor: rows.length > limit && last ? cursorOf(last) : null,
   };
 }
 
-export default async function changeRoutes(app: FastifyInstance) {
-  app.get<{ Querystring: RawChangeQuery }>('/changes', { schema: { querystring: changeQuerySchema } }, async (req) => {
-    const q = parseChangeQuery(req.query);
-    return page(app.services.changes, await app.services.changes.list({ ...q, limit: q.limit + 1 }), q.limit);
+const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const cache = { cache: 'data' } as const;
+
+  app.get('/changes', { schema: s.list, config: cache }, async (req) => {
+    const q = parseChangeQuery(req.query as RawChangeQuery);
+    return page(app.services.changes, await app.services.changes.list({ ...q, limit: q.limit + 1 }), q.limit, req.query.detail);
   });
 
-  app.get<{ Params: { id: string } }>('/changes/:id', async (req) => {
-    if (!EVENT_ID.test(req.params.id)) throw new BadRequestError('INVALID_ID', `"${req.params.id}" is not a change id`);
+  app.get('/changes/:id', { schema: s.one, config: cache }, async (req) => {
     const [e] = await app.services.changes.present([await app.services.changes.get(req.params.id)]);
-    return e;
+    return e as NonNullable<typeof e>;
   });
 
-  app.get<{ Params: { name: string }; Querystring: RawChangeQuery }>(
-    '/policies/:name/changes',
-    { schema: { params: { type: 'object', properties: { name: policyNameParam }, required: ['name'] }, querystring: changeQuerySchema } },
-    async (req) => {
-      if (req.query.policy !== undefined) throw new BadRequestError('INVALID_FILTER', 'policy is given by the path here');
-      const q = parseChangeQuery(req.query);
-      return page(app.services.changes, await app.services.changes.forPolicy(req.params.name, { ...q, limit: q.limit + 1 }), q.limit);
-    },
-  );
+  app.get('/policies/:name/changes', { schema: s.forPolicy, config: cache }, async (req) => {
+    const q = parseChangeQuery(req.query as RawChangeQuery);
+    return page(app.services.changes, await app.services.changes.forPolicy(req.params.name, { ...q, limit: q.limit + 1 }), q.limit, req.query.detail);
+  });
 
-  app.get<{ Params: { name: string }; Querystring: { from: string; to: string } }>(
-    '/policies/:name/diff',
-    {
-      schema: {
-        params: { type: 'object', properties: { name: policyNameParam }, required: ['name'] },
-        querystring: {
-          type: 'object', additionalProperties: false, required: ['from', 'to'],
-          properties: { from: { type: 'string', maxLength: 16 }, to: { type: 'string', maxLength: 16 } },
-        },
-      },
-    },
-    async (req) => {
-      for (const k of ['from', 'to'] as const) {
-        if (!VERSION_ID.test(req.query[k])) throw new BadRequestError('INVALID_VERSION_ID', `${k} must be a policy version id like v3, got "${req.query[k]}"`);
-      }
-      return app.services.changes.diff(req.params.name, req.query.from, req.query.to);
-    },
-  );
+  app.get('/policies/:name/diff', { schema: s.diff, config: cache }, async (req) => app.services.changes.diff(req.params.name, req.query.from, req.query.to));
 
-  app.get<{ Params: { action: string }; Querystring: { limit: number } }>(
-    '/actions/:action',
-    {
-      schema: {
-        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } } },
-      },
-    },
-    async (req) => {
-      if (!/^[a-z0-9-]{1,64}:[a-z0-9_-]{1,128}$/i.test(req.params.action)) {
-        throw new BadRequestError('INVALID_ACTION', `"${req.params.action}" is not an IAM action (service:Action, no wildcards)`);
-      }
-      return app.services.changes.action(req.params.action, req.query.limit);
-    },
-  );
-}
+  app.get('/actions/:action', { schema: s.action, config: cache }, async (req) => {
+    const r = await app.services.changes.action(req.params.action, { limit: req.query.limit, before: eventCursor(req.query.cursor) });
+    const { next, ...rest } = r;
+    return { ...rest, truncated: next !== undefined, nextCursor: next ? cursorOf(next) : null };
+  });
+};
+export default changeRoutes;
+

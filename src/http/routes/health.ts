@@ -1,11 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { healthRouteSchemas as s } from '../schemas/health.ts';
 
-export default async function healthRoutes(app: FastifyInstance) {
-  app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
+const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const live = { cache: 'none', access: 'public' } as const;
+  app.get('/healthz', { schema: s.healthz, config: live }, async () => ({ status: 'ok' }));
 
   // Ready = the database answers and, when a poll age limit is set and polling has ever run,
   // the last successful IAM poll is recent enough.
-  app.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
+  app.get('/readyz', { schema: s.readyz, config: live }, async (_req, reply) => {
     const checks: Record<string, unknown> = {};
     let ok = true;
     try {
@@ -24,4 +26,5 @@ export default async function healthRoutes(app: FastifyInstance) {
     }
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
   });
-}
+};
+export default healthRoutes;

@@ -1,35 +1,26 @@
-// Our own feeds of change events: GET /feeds/changes.atom (Atom 1.0) and /feeds/changes.rss
+// Syndication of change events (our own Atom/RSS output, not the RSS inputs in sources/rss): GET /feeds/changes.atom (Atom 1.0) and /feeds/changes.rss
 // (RSS 2.0), filterable by policy (name or glob) and service. One entry per created,
 // permissions_changed or deprecated event (newest 100) with the per-action summary and AWS's
 // stated reason from the documentation history.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Static } from '@sinclair/typebox';
 import { DEFAULT_FEED_KINDS } from '../../core/events.ts';
 import type { PresentedEvent, presentDocRef } from '../../services/change-service.ts';
-import { renderAtom, renderRss2, type OutEntry, type OutFeed } from '../../feeds/render.ts';
+import { renderAtom, renderRss2, type SyndicationEntry, type SyndicationFeed } from '../../syndication/render.ts';
 import { parseChangeQuery } from '../query.ts';
 import { publicBaseUrl } from '../../config/public-url.ts';
+import type { SyndicationQuery as SyndicationQueryType } from '../schemas/syndication.ts';
+import { syndicationRouteSchemas as s } from '../schemas/syndication.ts';
 
-const FEED_SIZE = 100;
+const SYNDICATION_SIZE = 100;
 /** Action names listed per section of an entry's summary. */
 const LIST_CAP = 20;
 /** Entries kept per diff list when unpacking (counts come from the untruncated lengths). */
 const MAX_ENTRIES = LIST_CAP + 1;
 
-type FeedEvent = PresentedEvent & { docHistory: ReturnType<typeof presentDocRef>[] };
+type SyndicatedEvent = PresentedEvent & { docHistory: ReturnType<typeof presentDocRef>[] };
 
-const feedQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    policy: { type: 'string', maxLength: 128 },
-    service: { type: 'string', maxLength: 64 },
-  },
-} as const;
-
-interface FeedQuery {
-  policy?: string;
-  service?: string;
-}
+type SyndicationQuery = Static<typeof SyndicationQueryType>;
 
 /** Links come from configuration, never from the request (see publicBaseUrl). */
 function baseUrl(app: FastifyInstance): string {
@@ -37,19 +28,19 @@ function baseUrl(app: FastifyInstance): string {
   return publicBaseUrl(app.services.config, bound && typeof bound === 'object' ? bound : null);
 }
 
-function count(e: FeedEvent, list: 'effective.added' | 'effective.removed' | 'effective.scopeChanged' | 'deny.added' | 'deny.removed' | 'deny.scopeChanged'): number {
+function count(e: SyndicatedEvent, list: 'effective.added' | 'effective.removed' | 'effective.scopeChanged' | 'deny.added' | 'deny.removed' | 'deny.scopeChanged'): number {
   const [side, name] = list.split('.') as ['effective' | 'deny', 'added' | 'removed' | 'scopeChanged'];
   return e.truncated?.[list] ?? e[side][name].length;
 }
 
 const names = (xs: { action: string }[]) => xs.map((x) => x.action).sort((a, b) => a.localeCompare(b, 'en'));
 
-function version(e: FeedEvent): string {
+function version(e: SyndicatedEvent): string {
   return e.toVersionId ?? e.fromVersionId ?? '';
 }
 
 /** "AmazonQFullAccess v5: +10 actions (iam:PassRole, q:CreatePlugin, …)" */
-export function entryTitle(e: FeedEvent): string {
+export function entryTitle(e: SyndicatedEvent): string {
   const name = e.policy.name;
   if (e.kind === 'deprecated') return `${name} deprecated`;
   const added = count(e, 'effective.added');
@@ -77,7 +68,7 @@ function section(label: string, n: number, xs: string[]): string[] {
 }
 
 /** Plain text: the per-action summary, flags, and AWS's stated reason. */
-export function entrySummary(e: FeedEvent): string {
+export function entrySummary(e: SyndicatedEvent): string {
   const lines: string[] = [];
   const from = e.fromVersionId ? `${e.fromVersionId} → ` : '';
   lines.push(`${e.policy.name} ${e.kind === 'deprecated' ? `deprecated (last version ${e.fromVersionId ?? 'unknown'})` : `${from}${e.toVersionId ?? ''}`} — ${e.kind.replace('_', ' ')}, ${e.occurredAt.toISOString()}${e.occurredAtUnreliable ? ' (date unreliable)' : ''}`);
@@ -98,21 +89,21 @@ export function entrySummary(e: FeedEvent): string {
   return lines.join('\n');
 }
 
-export default async function feedRoutes(app: FastifyInstance) {
-  const build = async (req: FastifyRequest<{ Querystring: FeedQuery }>, path: string): Promise<OutFeed> => {
+export default async function syndicationRoutes(app: FastifyInstance) {
+  const build = async (req: FastifyRequest<{ Querystring: SyndicationQuery }>, path: string): Promise<SyndicationFeed> => {
     const q = parseChangeQuery({
       ...(req.query.policy !== undefined ? { policy: req.query.policy } : {}),
       ...(req.query.service !== undefined ? { service: req.query.service } : {}),
     });
-    const rows = await app.services.changes.list({ policyLike: q.policyLike, service: q.service, kinds: DEFAULT_FEED_KINDS, limit: FEED_SIZE });
-    const events = (await app.services.changes.present(rows, { maxEntries: MAX_ENTRIES })) as FeedEvent[];
+    const rows = await app.services.changes.list({ policyLike: q.policyLike, service: q.service, kinds: DEFAULT_FEED_KINDS, limit: SYNDICATION_SIZE });
+    const events = (await app.services.changes.present(rows, { maxEntries: MAX_ENTRIES })) as SyndicatedEvent[];
     const base = baseUrl(app);
     const params = new URLSearchParams();
     if (req.query.policy !== undefined) params.set('policy', req.query.policy);
     if (req.query.service !== undefined) params.set('service', req.query.service);
     const qs = params.toString();
     const updated = rows.reduce((t, r) => Math.max(t, r.updatedAt.getTime(), r.occurredAt.getTime()), 0);
-    const entries: OutEntry[] = events.map((e) => ({
+    const entries: SyndicationEntry[] = events.map((e) => ({
       id: e.id,
       title: entryTitle(e),
       link: `${base}/api/changes/${encodeURIComponent(e.id)}`,
@@ -131,12 +122,12 @@ export default async function feedRoutes(app: FastifyInstance) {
     };
   };
 
-  app.get<{ Querystring: FeedQuery }>('/feeds/changes.atom', { schema: { querystring: feedQuerySchema } }, async (req, reply) => {
+  app.get<{ Querystring: SyndicationQuery }>('/feeds/changes.atom', { schema: s.atom, config: { cache: 'revalidate' } }, async (req, reply) => {
     const feed = await build(req, '/feeds/changes.atom');
     return reply.type('application/atom+xml; charset=utf-8').send(renderAtom(feed));
   });
 
-  app.get<{ Querystring: FeedQuery }>('/feeds/changes.rss', { schema: { querystring: feedQuerySchema } }, async (req, reply) => {
+  app.get<{ Querystring: SyndicationQuery }>('/feeds/changes.rss', { schema: s.rss, config: { cache: 'revalidate' } }, async (req, reply) => {
     const feed = await build(req, '/feeds/changes.rss');
     return reply.type('application/rss+xml; charset=utf-8').send(renderRss2(feed));
   });

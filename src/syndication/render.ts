@@ -3,7 +3,7 @@
 // characters XML 1.0 cannot carry, XML-escaped, and only ever emitted as plain text, never as
 // markup. Links are emitted only when they are absolute http(s) URLs.
 
-export interface OutEntry {
+export interface SyndicationEntry {
   /** Event id; rendered as urn:policywatch:event:<id>. */
   id: string;
   title: string;
@@ -14,7 +14,7 @@ export interface OutEntry {
   categories?: string[];
 }
 
-export interface OutFeed {
+export interface SyndicationFeed {
   /** Feed id; rendered as urn:policywatch:feed:<id>. */
   id: string;
   title: string;
@@ -23,13 +23,13 @@ export interface OutFeed {
   /** Human-facing page for the RSS channel link; defaults to selfUrl. */
   homeUrl?: string;
   updated: Date;
-  entries: OutEntry[];
+  entries: SyndicationEntry[];
 }
 
-export class FeedRenderError extends Error {
+export class SyndicationRenderError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'FeedRenderError';
+    this.name = 'SyndicationRenderError';
   }
 }
 
@@ -67,22 +67,22 @@ function validDate(d: Date): boolean {
   return d instanceof Date && Number.isFinite(d.getTime());
 }
 
-function checkFeed(feed: OutFeed): { self: string; home: string } {
+function checkFeed(feed: SyndicationFeed): { self: string; home: string } {
   const self = httpUrl(feed.selfUrl);
-  if (self === null) throw new FeedRenderError(`selfUrl must be an absolute http(s) URL: ${JSON.stringify(feed.selfUrl)}`);
+  if (self === null) throw new SyndicationRenderError(`selfUrl must be an absolute http(s) URL: ${JSON.stringify(feed.selfUrl)}`);
   const home = feed.homeUrl === undefined ? self : httpUrl(feed.homeUrl);
-  if (home === null) throw new FeedRenderError(`homeUrl must be an absolute http(s) URL: ${JSON.stringify(feed.homeUrl)}`);
-  if (!validDate(feed.updated)) throw new FeedRenderError('feed updated date is invalid');
+  if (home === null) throw new SyndicationRenderError(`homeUrl must be an absolute http(s) URL: ${JSON.stringify(feed.homeUrl)}`);
+  if (!validDate(feed.updated)) throw new SyndicationRenderError('feed updated date is invalid');
   return { self, home };
 }
 
 /** An entry with an invalid date is shown at the feed's own date rather than dropped or crashing. */
-function entryDate(e: OutEntry, feed: OutFeed): Date {
+function entryDate(e: SyndicationEntry, feed: SyndicationFeed): Date {
   return validDate(e.updated) ? e.updated : feed.updated;
 }
 
 /** Renders an Atom 1.0 document (RFC 4287). */
-export function renderAtom(feed: OutFeed): string {
+export function renderAtom(feed: SyndicationFeed): string {
   const { self, home } = checkFeed(feed);
   const out: string[] = [
     '<?xml version="1.0" encoding="utf-8"?>',
@@ -127,7 +127,7 @@ function textAsHtml(s: string): string {
 }
 
 /** Renders an RSS 2.0 document with an atom:link self reference. */
-export function renderRss2(feed: OutFeed): string {
+export function renderRss2(feed: SyndicationFeed): string {
   const { self, home } = checkFeed(feed);
   const out: string[] = [
     '<?xml version="1.0" encoding="utf-8"?>',

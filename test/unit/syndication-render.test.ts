@@ -2,14 +2,14 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import Parser from 'rss-parser';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { renderAtom, renderRss2, FeedRenderError } from '../../src/feeds/render.ts';
-import type { OutFeed } from '../../src/feeds/render.ts';
+import { renderAtom, renderRss2, SyndicationRenderError } from '../../src/syndication/render.ts';
+import type { SyndicationFeed } from '../../src/syndication/render.ts';
 
 const hostileTitle = 'AmazonQFullAccess <script>alert("x")</script> & "friends" \u0001\u0008';
 const cleanTitle = 'AmazonQFullAccess <script>alert("x")</script> & "friends" ';
 const hostileSummary = 'Added q:UsePlugin & iam:PassRole.\nAWS says: "Additional permissions have been added" <b>bold</b>\uFFFE';
 
-function sample(): OutFeed {
+function sample(): SyndicationFeed {
   return {
     id: 'all-events',
     title: 'policywatch: AWS managed policy changes & reasons',
@@ -96,8 +96,8 @@ describe('renderRss2', () => {
 
 describe('invalid feed-level input', () => {
   test('non-http self URL and invalid feed date are typed errors', () => {
-    assert.throws(() => renderAtom({ ...sample(), selfUrl: 'javascript:alert(1)' }), FeedRenderError);
-    assert.throws(() => renderRss2({ ...sample(), updated: new Date('nope') }), FeedRenderError);
+    assert.throws(() => renderAtom({ ...sample(), selfUrl: 'javascript:alert(1)' }), SyndicationRenderError);
+    assert.throws(() => renderRss2({ ...sample(), updated: new Date('nope') }), SyndicationRenderError);
   });
 
   test('an empty feed is still valid', async () => {

@@ -1,4 +1,4 @@
-// Our own feeds: GET /feeds/changes.atom and /feeds/changes.rss over the real AmazonQ history,
+// Syndication output (our own Atom/RSS of change events) through app.inject: GET /feeds/changes.atom and /feeds/changes.rss over the real AmazonQ history,
 // with AWS's reasons from the fixture documentation feed (polled from a local server).
 // Parsed back with rss-parser, and structurally with fast-xml-parser.
 import { after, before, describe, test } from 'node:test';

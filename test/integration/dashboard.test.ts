@@ -73,7 +73,7 @@ describe('dashboard pages', () => {
     assert.equal(u.searchParams.get('limit'), '2');
     assert.match((await page(u.pathname + u.search)).body, /permissions changed/);
 
-    assert.match((await page('/?since=yesterday', 400)).body, /since must be a date/);
+    assert.match((await page('/?since=yesterday', 400)).body, /`since` must be a date/);
     assert.match((await page('/?limit=0', 400)).body, /limit must be a number from 1 to 200/);
     assert.match((await page('/?bogus=1', 400)).body, /Bad request/);
     assert.match((await page('/policies/NoSuchPolicy', 404)).body, /policy &quot;NoSuchPolicy&quot; not found/);

@@ -1,4 +1,7 @@
-import { buildApp } from '../../src/app.ts';
+import Fastify from 'fastify';
+import fp from 'fastify-plugin';
+import app, { fastifyOptions } from '../../src/app.ts';
+import { recordRoutes } from './routes.ts';
 import { loadConfig, type Config } from '../../src/config/env.ts';
 import type { IamSource } from '../../src/core/iam.ts';
 import type { Resolver } from '../../src/sources/outbound/index.ts';
@@ -17,11 +20,15 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 /** The real app on a fresh database; torn down when the test (or suite) ends. */
 export async function build(t: { after(fn: () => Promise<void>): unknown }, o: { backend?: Backend; iam?: IamSource; config?: Partial<Config>; seed?: boolean; resolver?: Resolver } = {}) {
   const tdb = await createTestDatabase(o.backend ?? 'postgres');
-  const app = await buildApp({ config: testConfig(o.config), db: tdb.db, iam: o.iam, resolver: o.resolver, worker: false, seed: o.seed ?? false, logger: false });
+  // As buildApp does, with the route table recorded for tests that walk every route.
+  const config = testConfig(o.config);
+  const server = Fastify(await fastifyOptions({ config, logger: false }));
+  recordRoutes(server);
+  await server.register(fp(app), { config, db: tdb.db, iam: o.iam, resolver: o.resolver, worker: false, seed: o.seed ?? false });
   t.after(async () => {
-    await app.close();
+    await server.close();
     await tdb.cleanup();
   });
-  await app.ready();
-  return app;
+  await server.ready();
+  return server;
 }

@@ -1,25 +1,34 @@
-// The app's route table, read from Fastify's own printRoutes() tree, so a test that walks every
-// route covers routes added later without being edited.
-import type { FastifyInstance } from 'fastify';
+// The app's route table, collected by an onRoute hook as the app builds it (test/support/app.ts
+// registers it), so a test that walks every route covers routes added later without being edited.
+import type { FastifyInstance, RouteOptions } from 'fastify';
 
 export interface RouteEntry {
   method: string;
   url: string;
 }
 
-export function routeTable(app: FastifyInstance): RouteEntry[] {
+const tables = new WeakMap<object, RouteEntry[]>();
+
+/** Starts recording the routes of an instance; call before the app registers its routes. */
+export function recordRoutes(app: FastifyInstance): void {
   const out: RouteEntry[] = [];
-  const stack: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    // "│   ├── /:name (GET, HEAD)": 4 characters of tree per level, then the path fragment.
-    const m = /^([│├└─ ]*?)(\/\S*)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    if (!m) continue;
-    const depth = (m[1] as string).length / 4;
-    stack.length = depth;
-    stack.push(m[2] as string);
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) out.push({ method, url: stack.join('') });
-  }
-  return out;
+  tables.set(app, out);
+  app.addHook('onRoute', (r: RouteOptions) => {
+    for (const method of [r.method].flat()) out.push({ method: String(method).toUpperCase(), url: r.url });
+  });
+}
+
+export function routeTable(app: FastifyInstance): RouteEntry[] {
+  const t = tables.get(app);
+  if (!t) throw new Error('routeTable: the app was not built with recordRoutes (use build() from test/support/app.ts)');
+  // Fastify registers "/x" and "/x/" alike for prefixed index routes; one of each is enough.
+  const seen = new Set<string>();
+  return t.filter((r) => {
+    const k = `${r.method} ${r.url}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 /** A concrete URL for a route pattern: every parameter filled with a harmless value. */

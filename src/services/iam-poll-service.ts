@@ -9,16 +9,19 @@ import type { NewVersion, PolicyState, PolicyStore, PollError, PollRunRow, PollR
 import type { JsonValue } from '../core/history.ts';
 import { documentHash, versionNumber } from '../core/canonical.ts';
 import { mapPool } from '../core/concurrency.ts';
+import type { PoliciesChangedOptions } from './event-service.ts';
 
 export interface PollHooks {
   /** Called once per poll with every policy that got versions or a deprecation (change events). */
-  policiesChanged?(policyIds: number[], signal?: AbortSignal): Promise<unknown>;
+  policiesChanged?(policyIds: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions): Promise<unknown>;
 }
 
 export interface IamPollResult {
   run: PollRunRow;
   policiesChanged: string[];
   versionsAdded: number;
+  /** Stored create dates IAM's own replaced (backfilled, copied or missing ones). */
+  datesCorrected: number;
   deprecated: string[];
 }
 
@@ -54,6 +57,7 @@ export class IamPollService {
     const changedIds: number[] = [];
     const deprecated: string[] = [];
     let versionsAdded = 0;
+    let datesCorrected = 0;
     let seen = 0;
     let status: PollStatus = 'succeeded';
     try {
@@ -72,6 +76,7 @@ export class IamPollService {
             changedIds.push(r.policyId);
           }
           versionsAdded += r.versionsAdded;
+          datesCorrected += r.datesCorrected;
         } catch (err) {
           if (signal?.aborted) throw err;
           errors.push({ policy: summary.policyName, code: errCode(err), message: (err as Error).message });
@@ -104,7 +109,7 @@ export class IamPollService {
       }
       if (changedIds.length > 0 && this.deps.hooks?.policiesChanged) {
         try {
-          await this.deps.hooks.policiesChanged(changedIds, signal);
+          await this.deps.hooks.policiesChanged(changedIds, signal, { datesMoved: datesCorrected > 0 });
         } catch (err) {
           // Versions are stored; the next poll's reconcile computes the missing events.
           if (signal?.aborted) throw err;
@@ -119,10 +124,10 @@ export class IamPollService {
       log.error({ err }, 'iam poll failed');
     }
     const finished = await runs.finish(run.id, {
-      status, apiCalls: iam.apiCalls - callsAtStart, policiesSeen: seen, policiesChanged: changed.length, versionsAdded, errors,
+      status, apiCalls: iam.apiCalls - callsAtStart, policiesSeen: seen, policiesChanged: changed.length, versionsAdded, datesCorrected, errors,
     });
-    log.info({ run: finished.id, status, apiCalls: finished.apiCalls, versionsAdded, errors: errors.length }, 'iam poll finished');
-    return { run: finished, policiesChanged: changed, versionsAdded, deprecated };
+    log.info({ run: finished.id, status, apiCalls: finished.apiCalls, versionsAdded, datesCorrected, errors: errors.length }, 'iam poll finished');
+    return { run: finished, policiesChanged: changed, versionsAdded, datesCorrected, deprecated };
   }
 
   private async syncPolicy(p: IamPolicySummary, state: PolicyState | undefined, errors: PollError[], signal?: AbortSignal) {
@@ -137,7 +142,7 @@ export class IamPollService {
       // Metadata only (policy id, path, attachable): no IAM call needed.
       const r = await policies.write({ meta, source: 'iam', versions: [], deprecatedAt: p.isAttachable ? null : undefined });
       // Un-deprecation drops the deprecation event, so it counts as a change.
-      return { wrote: state?.deprecatedAt !== null && p.isAttachable, versionsAdded: r.versionsAdded.length, policyId: r.policyId };
+      return { wrote: state?.deprecatedAt !== null && p.isAttachable, versionsAdded: r.versionsAdded.length, datesCorrected: 0, policyId: r.policyId };
     }
     const summaries: IamVersionSummary[] = await iam.listPolicyVersions(p.arn, signal);
     const held = state?.versionIds ?? new Set<string>();
@@ -154,7 +159,7 @@ export class IamPollService {
         }
         versions.push({
           versionId: v.versionId, versionNumber: versionNumber(v.versionId), document: parsed, documentHash: documentHash(parsed),
-          awsCreatedAt: doc.createDate ?? v.createDate, createDateUnreliable: false,
+          awsCreatedAt: doc.createDate ?? v.createDate, createDateUnreliable: false, createDateSource: 'iam',
         });
       } catch (err) {
         if (signal?.aborted) throw err;
@@ -165,15 +170,18 @@ export class IamPollService {
     }
     const corrections = summaries
       .filter((s) => held.has(s.versionId) && s.createDate)
-      .map((s) => ({ versionId: s.versionId, awsCreatedAt: s.createDate as Date }));
+      .map((s) => ({ versionId: s.versionId, awsCreatedAt: s.createDate as Date, source: 'iam' as const }));
     const r = await policies.write({
-      meta, source: 'iam', versions, complete,
+      meta, source: 'iam', versions, complete, observe: true,
       defaultVersionId: summaries.some((s) => s.versionId === p.defaultVersionId) ? p.defaultVersionId : undefined,
       createDateCorrections: corrections,
       deprecatedAt: p.isAttachable ? null : undefined,
     });
     const undeprecated = state !== undefined && state.deprecatedAt !== null && p.isAttachable;
-    return { wrote: r.versionsAdded.length > 0 || r.created || undeprecated || r.datesCorrected > 0, versionsAdded: r.versionsAdded.length, policyId: r.policyId };
+    return {
+      wrote: r.versionsAdded.length > 0 || r.created || undeprecated || r.datesCorrected > 0, versionsAdded: r.versionsAdded.length,
+      datesCorrected: r.datesCorrected, policyId: r.policyId,
+    };
   }
 }
 

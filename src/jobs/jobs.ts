@@ -32,13 +32,20 @@ export async function pollRss(h: JobHelpers, limits?: Parameters<Services['docHi
   return h.services.docHistory.poll(h.signal, limits);
 }
 
-/** Import any supported backfill source (file, directory or npm package name). */
+/**
+ * Import any supported backfill source (file, directory, git clone or npm package name). A git
+ * history resumes after the last commit imported completely, and records its head once stored.
+ */
 export async function importHistory(h: JobHelpers, spec: string) {
+  const cursors = h.services.stores.importCursors;
   const src = readImportSource(spec, {
     onProblem: (p) => h.log.warn({ problem: p }, 'import problem'),
+    resumeAfter: async (key) => (await cursors.get(key)) ?? undefined,
   });
-  const summary = await h.services.importer.import(src.descriptor.label, src, h.signal);
-  return { ...summary, problems: [...src.problems] };
+  const summary = await h.services.importer.import(src.descriptor.label, src, h.signal, { dateSource: src.descriptor.dateSource });
+  const git = src.git;
+  if (git) await cursors.set(git.resumeKey, git.head);
+  return { ...summary, problems: [...src.problems], ...(git ? { git: { head: git.head, since: git.since ?? null, commits: git.commits } } : {}) };
 }
 
 /** First start with an empty database: seed from the bundled dataset so history shows offline. */

@@ -1,22 +1,24 @@
 import type { Database } from '../database.ts';
-import type { PolicyStore, PollRunStore } from '../../core/stores.ts';
+import type { ImportCursorStore, PolicyStore, PollRunStore } from '../../core/stores.ts';
 import type { EventStore } from '../../core/events.ts';
 import type { DocHistoryStore } from '../../core/doc-history.ts';
 import { PrismaPolicyStore } from './policy-store.ts';
 import { PrismaPollRunStore } from './poll-run-store.ts';
 import { PrismaEventStore } from './event-store.ts';
 import { PrismaDocHistoryStore } from './doc-history-store.ts';
+import { PrismaImportCursorStore } from './import-cursor-store.ts';
 
 export interface Stores {
   policies: PolicyStore;
   pollRuns: PollRunStore;
   events: EventStore;
   docHistory: DocHistoryStore;
+  importCursors: ImportCursorStore;
 }
 
 export function createStores(db: Database): Stores {
   return {
     policies: new PrismaPolicyStore(db.prisma, db.sql), pollRuns: new PrismaPollRunStore(db.prisma), events: new PrismaEventStore(db.prisma, db.sql),
-    docHistory: new PrismaDocHistoryStore(db.prisma),
+    docHistory: new PrismaDocHistoryStore(db.prisma), importCursors: new PrismaImportCursorStore(db.prisma),
   };
 }

@@ -31,6 +31,8 @@ export interface Config {
   docWindowDays: number;
   /** Accept feed URLs on loopback/private/link-local hosts through the API. */
   feedAllowInternal: boolean;
+  /** IAMTrail repository (git URL or path) the worker mirrors and imports daily; undefined: off. */
+  iamtrailRepo: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -75,6 +77,14 @@ const url = (protocols: string[]) => (raw: string, name: string): string => {
   return raw.trim();
 };
 
+const gitRemote = (raw: string, name: string): string => {
+  const v = raw.trim();
+  // A URL git understands (https, ssh, git, file), scp-like user@host:path, or a local path.
+  if (v.startsWith('-') || /^[a-z]+::/i.test(v)) throw new ConfigError(name, `must be a git URL or a path, got "${raw}"`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !/^(https?|ssh|git|file):\/\//i.test(v)) throw new ConfigError(name, `must use https, ssh, git or file, got "${raw}"`);
+  return v;
+};
+
 export const SETTINGS = [
   { env: 'DATABASE_URL', key: 'databaseUrl', default: undefined, description: 'Postgres connection string. Unset: embedded PGlite in POLICYWATCH_DATA_DIR.', parse: url(['postgres:', 'postgresql:']) },
   { env: 'HOST', key: 'host', default: '127.0.0.1', description: 'Interface the HTTP server binds to (0.0.0.0 in containers).', parse: (r: string) => r.trim() },
@@ -99,6 +109,11 @@ export const SETTINGS = [
   { env: 'POLICYWATCH_DOC_WINDOW_DAYS', key: 'docWindowDays', default: '3', description: 'Days either side of a version\'s AWS creation time within which a documentation-history entry is joined to its change event.', parse: int(0, 60) },
   { env: 'POLICYWATCH_FEED_ALLOW_INTERNAL', key: 'feedAllowInternal', default: 'off', description: 'on: POST /api/feeds accepts URLs on loopback, private and link-local hosts (refused by default: the poller would probe internal services).', parse: onOff },
   { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
+  {
+    env: 'POLICYWATCH_IAMTRAIL_REPO', key: 'iamtrailRepo', default: undefined,
+    description: 'IAMTrail repository (git URL or path, e.g. https://github.com/zoph-io/IAMTrail.git): the worker mirrors it into POLICYWATCH_DATA_DIR/iamtrail.git daily and imports new commits (AWS\'s own create dates for the whole history). Unset: off.',
+    parse: gitRemote,
+  },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /** Validates the environment. Throws ConfigError naming the first bad variable. */

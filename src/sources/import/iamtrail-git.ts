@@ -10,9 +10,10 @@
 // policy at a time. A re-run reads only the commits after the last one imported completely
 // (`resumeAfter`), falling back to the whole history when that commit is no longer an ancestor
 // (a rewritten history).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
 import type { ImportedPolicy, ImportedVersion } from '../../core/history.ts';
 import { ImportError } from './errors.ts';
@@ -344,4 +345,32 @@ function policyFromChanges(name: string, list: readonly PathChange[], texts: Rea
   const defaultVersionId = last?.isDefault ? last.versionId : undefined;
   for (const v of versions) v.isDefault = v.versionId === defaultVersionId;
   return { versions, defaultVersionId, vanishedAt };
+}
+
+const execFileP = promisify(execFile);
+
+/**
+ * Keeps a local mirror of an IAMTrail repository (git URL or path) current: clones it the first
+ * time, fetches afterwards. Throws with git's own message when the remote cannot be reached. The
+ * remote is the operator's configuration, not request input; git's own transport reaches it.
+ */
+export async function updateMirror(remote: string, mirrorDir: string, signal?: AbortSignal): Promise<{ cloned: boolean }> {
+  const opts = {
+    signal, timeout: 15 * 60_000, maxBuffer: 4 * 1024 * 1024,
+    // Never wait for a password prompt; give up on a stalled transfer.
+    env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_HTTP_LOW_SPEED_LIMIT: '1000', GIT_HTTP_LOW_SPEED_TIME: '60' },
+  };
+  const git = (args: string[]) => execFileP('git', [...SAFE_CONFIG, ...args], opts).catch((err: unknown) => {
+    const e = err as { stderr?: string; message?: string; code?: unknown };
+    if (e.code === 'ENOENT') throw new Error('the git command is not installed');
+    throw new Error((e.stderr?.trim() || e.message || String(err)).split('\n').slice(-3).join(' '), { cause: err });
+  });
+  if (existsSync(join(mirrorDir, 'HEAD'))) {
+    await git([`--git-dir=${mirrorDir}`, 'fetch', '--prune', '--quiet', 'origin']);
+    return { cloned: false };
+  }
+  mkdirSync(dirname(mirrorDir), { recursive: true });
+  // "--" keeps a remote that starts with "-" from being read as an option.
+  await git(['clone', '--mirror', '--quiet', '--', remote, mirrorDir]);
+  return { cloned: true };
 }

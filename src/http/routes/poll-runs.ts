@@ -12,7 +12,7 @@ export default async function pollRunRoutes(app: FastifyInstance) {
         querystring: {
           type: 'object', additionalProperties: false,
           properties: {
-            source: { type: 'string', enum: ['iam', 'rss', 'seed'] },
+            source: { type: 'string', enum: ['iam', 'rss', 'seed', 'iamtrail'] },
             limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 },
             cursor: { type: 'string', maxLength: 2048 },
           },

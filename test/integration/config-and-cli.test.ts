@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       readyMaxPollAgeSeconds: 3600,
       docWindowDays: 3,
       feedAllowInternal: false,
+      iamtrailRepo: undefined,
     });
     // Blank counts as unset.
     assert.deepEqual(loadConfig({ PORT: '  ', POLICYWATCH_POLL_CRON: '' }), loadConfig({}));

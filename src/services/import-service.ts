@@ -54,7 +54,8 @@ export class ImportService {
       source, policiesRead: 0, policiesCreated: 0, versionsRead: 0, versionsAdded: 0, unreliableDates: 0, datesCorrected: 0, policiesDeprecated: 0,
     };
     const touched: number[] = [];
-    const deprecations = new Map<number, { policyId: number; at: Date }[]>();
+    // Deprecations the source recorded, grouped by date (ms): policy ids.
+    const retiredAt = new Map<number, number[]>();
     const write = async (batch: PolicyWrite[], retired: (Date | undefined)[]) => {
       const results = await this.deps.policies.writeMany(batch);
       const stored: { policyId: number; versions: GrantingVersion[] }[] = [];
@@ -63,7 +64,7 @@ export class ImportService {
         summary.datesCorrected += r.datesCorrected;
         if (r.created) summary.policiesCreated++;
         const at = retired[i];
-        if (at) deprecations.set(at.getTime(), [...(deprecations.get(at.getTime()) ?? []), { policyId: r.policyId, at }]);
+        if (at) retiredAt.set(at.getTime(), [...(retiredAt.get(at.getTime()) ?? []), r.policyId]);
         if (r.datesCorrected > 0) touched.push(r.policyId);
         if (r.versionsAdded.length === 0) return;
         touched.push(r.policyId);
@@ -122,9 +123,8 @@ export class ImportService {
     }
     // Deprecations the source recorded, each at its own date (one that IAM or an earlier import
     // recorded stays).
-    for (const group of deprecations.values()) {
-      const ids = group.map((g) => g.policyId);
-      const n = await this.deps.policies.markDeprecated(ids, (group[0] as { at: Date }).at);
+    for (const [t, ids] of retiredAt) {
+      const n = await this.deps.policies.markDeprecated(ids, new Date(t));
       summary.policiesDeprecated += n;
       if (n > 0) touched.push(...ids);
     }

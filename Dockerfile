@@ -26,6 +26,8 @@ RUN npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 WORKDIR /app
+# git reads an IAMTrail clone's history (policywatch import <clone>, POLICYWATCH_IAMTRAIL_REPO).
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 POLICYWATCH_DATA_DIR=/data
 # Application files stay root-owned: the service user can read but not modify its own code.
 COPY --from=build /app/package.json ./package.json

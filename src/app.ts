@@ -23,6 +23,7 @@ import docHistoryRoutes from './http/routes/doc-history.ts';
 import syndicationRoutes from './http/routes/syndication.ts';
 import metrics from './metrics/plugin.ts';
 import dashboard from './dashboard/plugin.ts';
+import statsRoutes from './http/routes/stats.ts';
 
 export interface AppOptions {
   config: Config;
@@ -66,6 +67,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
     await api.register(pollRunRoutes);
     await api.register(changeRoutes);
     await api.register(docHistoryRoutes);
+    await api.register(statsRoutes);
   }, { prefix: '/api' });
 }
 

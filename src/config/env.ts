@@ -51,6 +51,8 @@ export interface Config {
   dbConnectTimeoutMs: number;
   dbStatementTimeoutMs: number;
   dbIdleInTransactionTimeoutMs: number;
+  /** IAMTrail repository (git URL or path) the worker mirrors and imports daily; undefined: off. */
+  iamtrailRepo: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,6 +95,14 @@ const url = (protocols: string[]) => (raw: string, name: string): string => {
   }
   if (!protocols.includes(u.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${u.protocol}"`);
   return raw.trim();
+};
+
+const gitRemote = (raw: string, name: string): string => {
+  const v = raw.trim();
+  // A URL git understands (https, ssh, git, file), scp-like user@host:path, or a local path.
+  if (v.startsWith('-') || /^[a-z]+::/i.test(v)) throw new ConfigError(name, `must be a git URL or a path, got "${raw}"`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !/^(https?|ssh|git|file):\/\//i.test(v)) throw new ConfigError(name, `must use https, ssh, git or file, got "${raw}"`);
+  return v;
 };
 
 export const SETTINGS = [
@@ -153,6 +163,11 @@ export const SETTINGS = [
       if (u.search || u.hash || u.username || u.password) throw new ConfigError(n, 'must be a plain base URL without query, fragment or credentials');
       return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
     },
+  },
+  {
+    env: 'POLICYWATCH_IAMTRAIL_REPO', key: 'iamtrailRepo', default: undefined,
+    description: 'IAMTrail repository (git URL or path, e.g. https://github.com/zoph-io/IAMTrail.git): the worker mirrors it into POLICYWATCH_DATA_DIR/iamtrail.git daily and imports new commits (AWS\'s own create dates for the whole history). Unset: off.',
+    parse: gitRemote,
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -31,8 +31,13 @@ export interface EventRecord {
   toVersionId: string | null;
   fromVersionNumber: number | null;
   toVersionNumber: number | null;
+  /** AWS's create date; for an unreliable date, the event's position inside [occurredAfter, occurredBefore] (ordering only). */
   occurredAt: Date;
   occurredAtUnreliable: boolean;
+  /** Unreliable dates only: the previous reliably dated version's date (null: none). */
+  occurredAfter: Date | null;
+  /** Unreliable dates only: the next reliably dated version's date, or when the version was first stored. */
+  occurredBefore: Date | null;
   source: string;
   broadened: boolean;
   narrowed: boolean;
@@ -110,6 +115,10 @@ export interface EventStore {
   firstSeenStamp(): Promise<string>;
   /** Keeps, per action, the earliest date (upsert with LEAST). */
   recordFirstSeen(rows: FirstSeenRow[]): Promise<void>;
+  /** Overwrites the given actions' rows and deletes the others named (a rebuild after dates moved). */
+  setFirstSeen(rows: FirstSeenRow[], removeKeys: string[]): Promise<void>;
+  /** Policies with an event that added one of these actions, or any action of these services. */
+  policiesAddingActions(actionKeys: string[], services: string[]): Promise<number[]>;
   /**
    * Makes the stored events of these policies equal to `events` in one transaction: rows whose
    * fingerprint is unchanged are left alone, others rewritten, events no longer computed deleted.

@@ -1,6 +1,7 @@
 // Store interfaces: services depend on these, src/db implements them with Prisma, unit tests may
 // use in-memory fakes. Nothing here knows about Prisma.
 import type { JsonValue } from './history.ts';
+import type { DateSource, Observer } from './date-sources.ts';
 
 export interface PolicyState {
   id: number;
@@ -43,6 +44,17 @@ export interface NewVersion {
   documentHash: string;
   awsCreatedAt: Date | undefined;
   createDateUnreliable: boolean;
+  /** Where awsCreatedAt came from (an unreliable date is stored as 'copied' whatever this says). */
+  createDateSource: DateSource;
+  /** Another observer's first sighting of the version (IAMTrail's commit time), for detection latency. */
+  observedBy?: { observer: Observer; at: Date } | undefined;
+}
+
+/** A create date for a version we may already hold; applied only over a weaker source's date. */
+export interface DateCorrection {
+  versionId: string;
+  awsCreatedAt: Date;
+  source: DateSource;
 }
 
 export interface PolicyWrite {
@@ -52,8 +64,10 @@ export interface PolicyWrite {
   versions: NewVersion[];
   /** The version AWS reports as default now; flags are moved to it. Undefined: leave flags. */
   defaultVersionId?: string | undefined;
-  /** Authoritative create dates (from IAM) for versions we already hold. */
-  createDateCorrections?: { versionId: string; awsCreatedAt: Date }[];
+  /** Create dates for versions we already hold; each wins only over a weaker source's date. */
+  createDateCorrections?: DateCorrection[];
+  /** Record our own first sighting of the versions added (a live IAM poll: detection latency). */
+  observe?: boolean;
   /** null clears a deprecation (policy is back in the list), undefined leaves it. */
   deprecatedAt?: Date | null | undefined;
   /**
@@ -67,7 +81,7 @@ export interface WriteResult {
   policyId: number;
   created: boolean;
   versionsAdded: string[];
-  /** Backfilled create dates IAM corrected (events move on the time axis). */
+  /** Stored create dates a stronger source replaced or un-flagged (events move on the time axis). */
   datesCorrected: number;
   /** The observed_at of the versions added (the writing transaction's time), where known. */
   observedAt?: Date;
@@ -101,6 +115,7 @@ export interface VersionRow {
   documentHash: string;
   awsCreatedAt: Date | null;
   createDateUnreliable: boolean;
+  createDateSource: string;
   observedAt: Date;
   source: string;
   isDefault: boolean;
@@ -117,11 +132,30 @@ export interface PolicyStore {
   write(w: PolicyWrite): Promise<WriteResult>;
   /** Writes many policies in one transaction (bulk import). */
   writeMany(ws: PolicyWrite[]): Promise<WriteResult[]>;
-  markDeprecated(policyIds: number[], at: Date): Promise<void>;
+  /** Marks the policies not deprecated yet; returns how many it marked. */
+  markDeprecated(policyIds: number[], at: Date): Promise<number>;
   list(q: PolicyListQuery): Promise<{ items: PolicySummaryRow[]; total: number }>;
   get(name: string): Promise<(PolicySummaryRow & { description: string | null; versions: VersionRow[] }) | null>;
   getVersion(name: string, versionId: string): Promise<VersionWithDocument | null>;
   count(): Promise<{ policies: number; versions: number }>;
+  /** Detection latency (observedAt - AWS create date) per observer, over versions created after the observer's first sighting. */
+  detectionStats(): Promise<DetectionStatsRow[]>;
+}
+
+export interface DetectionStatsRow {
+  observer: Observer;
+  versions: number;
+  medianMs: number | null;
+  p90Ms: number | null;
+  maxMs: number | null;
+  /** The observer's first sighting: versions created before it are not detections. */
+  watchingSince: Date | null;
+}
+
+/** The last commit of a git history imported completely, per repository (see the git reader). */
+export interface ImportCursorStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, commit: string): Promise<void>;
 }
 
 /**
@@ -148,6 +182,7 @@ export interface PollRunRow {
   policiesSeen: number;
   policiesChanged: number;
   versionsAdded: number;
+  datesCorrected: number;
   errors: PollError[];
 }
 
@@ -160,7 +195,7 @@ export interface PollRunStore {
    */
   finish(
     id: string,
-    r: { status: PollStatus; apiCalls: number; policiesSeen: number; policiesChanged: number; versionsAdded: number; errors: PollError[] },
+    r: { status: PollStatus; apiCalls: number; policiesSeen: number; policiesChanged: number; versionsAdded: number; datesCorrected?: number; errors: PollError[] },
   ): Promise<PollRunRow>;
   /** Runs left 'running' by a process that died; only the lock holder calls this. */
   abandonRunning(source: string): Promise<number>;

@@ -86,6 +86,7 @@ export const LOCKS = {
   poller: 0x706f6c6963790002n,
   rssPoller: 0x706f6c6963790003n,
   seed: 0x706f6c6963790004n,
+  iamtrail: 0x706f6c6963790009n,
 } as const;
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {

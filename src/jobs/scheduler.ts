@@ -14,6 +14,8 @@ export interface JobDef<R = unknown> {
   /** Poll-run source whose 'running' rows a dead process may have left behind. */
   runSource?: string;
   run: (h: JobHelpers) => Promise<R>;
+  /** Also run once when the schedules start. */
+  runAtStart?: boolean;
 }
 
 export class JobBusyError extends ConflictError {
@@ -43,6 +45,9 @@ export class Scheduler {
       }, { name: `policywatch-${job.name}` });
       this.tasks.push(task);
       this.o.log.info({ job: job.name, cron: job.cron }, 'job scheduled');
+      if (job.runAtStart) {
+        this.runNow(job.name).catch((err: unknown) => this.o.log.error({ err, job: job.name }, 'job failed at start'));
+      }
     }
   }
 

@@ -21,8 +21,11 @@ function eventFields(e: StoredEvent) {
     kind: e.kind,
     fromVersionId: e.fromVersionId,
     toVersionId: e.toVersionId,
-    occurredAt: e.occurredAt,
+    // An unreliable date is not shown as an instant: the interval it must lie in instead (the
+    // stored occurredAt is then only its position there, for ordering).
+    occurredAt: e.occurredAtUnreliable ? null : e.occurredAt,
     occurredAtUnreliable: e.occurredAtUnreliable,
+    occurredWithin: e.occurredAtUnreliable ? { after: e.occurredAfter, before: e.occurredBefore } : null,
     detectedAt: e.detectedAt,
     source: e.source,
     broadened: e.broadened,

@@ -4,7 +4,7 @@
 // fingerprints), so it runs after every write, for neighbours of late-arriving versions too.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../core/logger.ts';
-import type { ActionChangeKind, ActionGroupRecord, EventKind, EventRecord, EventStore, FirstSeenRow, PolicyHistory } from '../core/events.ts';
+import type { ActionChangeKind, ActionGroupRecord, EventKind, EventRecord, EventStore, FirstSeenRow, PolicyHistory, VersionDoc } from '../core/events.ts';
 import { packDiff } from '../core/diff-codec.ts';
 import { readComputeWrite } from '../core/concurrency.ts';
 import { type Catalog, type DiffResult, type PreparedDocument, type SeenBefore, FirstSeenTracker, diffDocuments, prepareDocument } from '../diff/index.ts';
@@ -129,15 +129,59 @@ export function actionGroups(d: DiffResult): ActionGroupRecord[] {
   return out;
 }
 
+const reliableTime = (v: VersionDoc) => (v.awsCreatedAt && !v.createDateUnreliable ? v.awsCreatedAt.getTime() : undefined);
+
+/** Where an unreliably dated version must lie, and its position there for ordering. */
+export interface DateInterval {
+  after: number | undefined;
+  before: number;
+  position: number;
+}
+
+/**
+ * Pure: for each version (in version order) whose date is unreliable, the interval it must lie
+ * in: after the previous reliably dated version, before the next one and before the version was
+ * first stored. A run of such versions is spread evenly across the interval they share, so lists
+ * keep them in version order between their reliably dated neighbours.
+ */
+export function unreliableIntervals(versions: readonly VersionDoc[]): (DateInterval | undefined)[] {
+  const out: (DateInterval | undefined)[] = versions.map(() => undefined);
+  let after: number | undefined;
+  for (let i = 0; i < versions.length; ) {
+    const t = reliableTime(versions[i] as VersionDoc);
+    if (t !== undefined) {
+      after = t;
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < versions.length && reliableTime(versions[end] as VersionDoc) === undefined) end++;
+    const next = end < versions.length ? reliableTime(versions[end] as VersionDoc) : undefined;
+    const ownBefore = (k: number) => Math.min(next ?? Infinity, (versions[k] as VersionDoc).observedAt.getTime());
+    let runBefore = Infinity;
+    for (let k = i; k < end; k++) runBefore = Math.min(runBefore, ownBefore(k));
+    const n = end - i;
+    for (let k = i; k < end; k++) {
+      const step = k - i + 1;
+      const position = after === undefined ? runBefore - (n + 1 - step) : runBefore <= after ? after : after + Math.floor(((runBefore - after) * step) / (n + 1));
+      out[k] = { after, before: ownBefore(k), position };
+    }
+    i = end;
+  }
+  return out;
+}
+
 /** Pure: the events of one policy's history. */
 export function computePolicyEvents(history: PolicyHistory, catalog: Catalog, firstSeen: FirstSeenIndex): EventRecord[] {
   const { policy, versions } = history;
   const events: EventRecord[] = [];
+  const intervals = unreliableIntervals(versions);
   // Each version is prepared once and kept only for its successor's diff.
   let before: PreparedDocument | undefined;
   versions.forEach((v, i) => {
     const prev = i > 0 ? versions[i - 1] : undefined;
     const t = timeOf(v);
+    const interval = intervals[i];
     const current = prepareDocument(v.documentJson, catalog);
     const d = diffDocuments(before, current, catalog, { seenBefore: firstSeen.before(t) });
     before = current;
@@ -149,7 +193,9 @@ export function computePolicyEvents(history: PolicyHistory, catalog: Catalog, fi
       id: eventId(policy.name, `version:${v.versionId}`), policyId: policy.id, kind,
       fromVersionId: prev?.versionId ?? null, toVersionId: v.versionId,
       fromVersionNumber: prev?.versionNumber ?? null, toVersionNumber: v.versionNumber,
-      occurredAt: new Date(t), occurredAtUnreliable: v.awsCreatedAt === null || v.createDateUnreliable, source: v.source,
+      occurredAt: new Date(interval?.position ?? t), occurredAtUnreliable: interval !== undefined,
+      occurredAfter: interval?.after === undefined ? null : new Date(interval.after), occurredBefore: interval ? new Date(interval.before) : null,
+      source: v.source,
       broadened: d.broadened, narrowed: d.narrowed, catalogVersion: d.catalogVersion, flags,
     };
     events.push({ ...base, diffJson, actionGroups: groups, fingerprint: fingerprint(base, diffJson) });
@@ -159,7 +205,7 @@ export function computePolicyEvents(history: PolicyHistory, catalog: Catalog, fi
     const base = {
       id: eventId(policy.name, `deprecated:${policy.deprecatedAt.toISOString()}`), policyId: policy.id, kind: 'deprecated' as const,
       fromVersionId: last?.versionId ?? null, toVersionId: null, fromVersionNumber: last?.versionNumber ?? null, toVersionNumber: null,
-      occurredAt: policy.deprecatedAt, occurredAtUnreliable: false, source: 'iam', broadened: false, narrowed: false,
+      occurredAt: policy.deprecatedAt, occurredAtUnreliable: false, occurredAfter: null, occurredBefore: null, source: 'iam', broadened: false, narrowed: false,
       catalogVersion: catalog.version, flags: [],
     };
     const diffJson = JSON.stringify(packDiff(EMPTY_BODY));
@@ -178,6 +224,12 @@ function fingerprint(e: object, diffJson: string): string {
 export interface PoliciesChangedOptions {
   /** Every new version's first-seen grants were recorded already (see versionsStored). */
   firstSeenRecorded?: boolean;
+  /**
+   * Stored create dates moved (a better source corrected them): first-seen times are rebuilt from
+   * every policy's history, and the events of other policies whose first-seen flags that changes
+   * are recomputed too.
+   */
+  datesMoved?: boolean;
 }
 
 export class EventService {
@@ -201,16 +253,15 @@ export class EventService {
    * each affected policy's events.
    */
   async policiesChanged(policyIds: readonly number[], signal?: AbortSignal, opts: PoliciesChangedOptions = {}): Promise<{ written: number; deleted: number }> {
-    const ids = [...new Set(policyIds)];
+    let ids = [...new Set(policyIds)];
     if (ids.length === 0) return { written: 0, deleted: 0 };
     const catalog = await this.deps.catalog();
-    const chunk = this.deps.chunkSize ?? 25;
-    const chunks: number[][] = [];
-    for (let i = 0; i < ids.length; i += chunk) chunks.push(ids.slice(i, i + chunk));
     const { events } = this.deps;
+    if (opts.datesMoved) ids = [...new Set([...ids, ...(await this.rebuildFirstSeen(catalog, signal))])].sort((a, b) => a - b);
+    const chunks = this.chunked(ids);
     // Both passes overlap the database with our own CPU: the next chunk is read, and the last one
     // written, while this one is computed (a full import is ~60 % database time otherwise).
-    if (!opts.firstSeenRecorded) {
+    if (!opts.firstSeenRecorded && !opts.datesMoved) {
       await readComputeWrite(chunks, signal, (slice) => events.policyHistories(slice), (histories) => {
         const rows = histories.flatMap((h) => firstSeenRows(h.policy.id, h.versions.map((v) => ({ versionId: v.versionId, document: v.documentJson, at: timeOf(v) })), catalog));
         return () => events.recordFirstSeen(rows);
@@ -234,6 +285,50 @@ export class EventService {
     });
     this.deps.log.info({ policies: ids.length, written, deleted }, 'change events computed');
     return { written, deleted };
+  }
+
+  private chunked(ids: readonly number[]): number[][] {
+    const chunk = this.deps.chunkSize ?? 25;
+    const chunks: number[][] = [];
+    for (let i = 0; i < ids.length; i += chunk) chunks.push(ids.slice(i, i + chunk));
+    return chunks;
+  }
+
+  /**
+   * First-seen times from every policy's history, written where they differ from the stored ones
+   * (recording keeps the earliest date, so a date that moved later would otherwise stay). Returns
+   * the policies whose events added an action (or an action of a service) whose time changed.
+   */
+  private async rebuildFirstSeen(catalog: Catalog, signal?: AbortSignal): Promise<number[]> {
+    const { events } = this.deps;
+    const best = new Map<string, FirstSeenRow>();
+    await readComputeWrite(this.chunked(await events.allPolicyIds()), signal, (slice) => events.policyHistories(slice), (histories) => {
+      for (const h of histories) {
+        for (const r of firstSeenRows(h.policy.id, h.versions.map((v) => ({ versionId: v.versionId, document: v.documentJson, at: timeOf(v) })), catalog)) {
+          const prev = best.get(r.actionKey);
+          if (!prev || r.firstSeenAt < prev.firstSeenAt) best.set(r.actionKey, r);
+        }
+      }
+      return () => Promise.resolve();
+    });
+    const old = new Map((await events.loadFirstSeen()).map((r) => [r.actionKey, r]));
+    const changed = [...best.values()].filter((r) => {
+      const o = old.get(r.actionKey);
+      return !o || o.firstSeenAt.getTime() !== r.firstSeenAt.getTime() || o.policyId !== r.policyId || o.versionId !== r.versionId;
+    });
+    const removed = [...old.keys()].filter((k) => !best.has(k));
+    const moved = new Set([...changed.filter((r) => old.get(r.actionKey)?.firstSeenAt.getTime() !== r.firstSeenAt.getTime()).map((r) => r.actionKey), ...removed]);
+    if (changed.length + removed.length > 0) await events.setFirstSeen(changed, removed);
+    // A service's first-seen time is its earliest action's.
+    const serviceTimes = (rows: Iterable<FirstSeenRow>) => {
+      const m = new Map<string, number>();
+      for (const r of rows) m.set(r.service, Math.min(m.get(r.service) ?? Infinity, r.firstSeenAt.getTime()));
+      return m;
+    };
+    const [before, after] = [serviceTimes(old.values()), serviceTimes(best.values())];
+    const services = [...new Set([...before.keys(), ...after.keys()])].filter((s) => before.get(s) !== after.get(s));
+    this.deps.log.info({ actions: best.size, moved: moved.size, services: services.length }, 'first-seen times rebuilt after dates moved');
+    return events.policiesAddingActions([...moved], services);
   }
 
   /** Finds versions or deprecations without events (a process died mid-way) and fills them in. */

@@ -11,16 +11,19 @@ import { documentHash, versionNumber } from '../core/canonical.ts';
 import { mapPool } from '../core/concurrency.ts';
 import { LockLostError, type LockLease } from '../core/fence.ts';
 import { pollErrorOf } from './poll-errors.ts';
+import type { PoliciesChangedOptions } from './event-service.ts';
 
 export interface PollHooks {
   /** Called once per poll with every policy that got versions or a deprecation (change events). */
-  policiesChanged?(policyIds: number[], signal?: AbortSignal): Promise<unknown>;
+  policiesChanged?(policyIds: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions): Promise<unknown>;
 }
 
 export interface IamPollResult {
   run: PollRunRow;
   policiesChanged: string[];
   versionsAdded: number;
+  /** Stored create dates IAM's own replaced (backfilled, copied or missing ones). */
+  datesCorrected: number;
   deprecated: string[];
 }
 
@@ -60,6 +63,7 @@ export class IamPollService {
     const changedIds: number[] = [];
     const deprecated: string[] = [];
     let versionsAdded = 0;
+    let datesCorrected = 0;
     let seen = 0;
     let status: PollStatus = 'succeeded';
     try {
@@ -78,6 +82,7 @@ export class IamPollService {
             changedIds.push(r.policyId);
           }
           versionsAdded += r.versionsAdded;
+          datesCorrected += r.datesCorrected;
         } catch (err) {
           if (signal?.aborted || err instanceof LockLostError) throw err;
           errors.push(pollErrorOf(err, { policy: summary.policyName }));
@@ -112,7 +117,7 @@ export class IamPollService {
       if (changedIds.length > 0 && this.deps.hooks?.policiesChanged) {
         await lease?.assertHeld();
         try {
-          await this.deps.hooks.policiesChanged(changedIds, signal);
+          await this.deps.hooks.policiesChanged(changedIds, signal, { datesMoved: datesCorrected > 0 });
         } catch (err) {
           // Versions are stored; the next poll's reconcile computes the missing events.
           if (signal?.aborted) throw err;
@@ -135,12 +140,12 @@ export class IamPollService {
       errors.push(status === 'interrupted' ? { code: 'INTERRUPTED', message: 'the process shut down mid-poll; the next poll resumes' } : pollErrorOf(err));
     }
     const finished = await runs.finish(run.id, {
-      status, apiCalls: iam.apiCalls - callsAtStart, policiesSeen: seen, policiesChanged: changed.length, versionsAdded, errors,
+      status, apiCalls: iam.apiCalls - callsAtStart, policiesSeen: seen, policiesChanged: changed.length, versionsAdded, datesCorrected, errors,
     });
     // finish() never overwrites a run the lock's next holder closed: the stored status is the true one.
     if (finished.status !== status) log.warn({ run: finished.id, status: finished.status, ours: status }, 'iam poll: the run was closed by another process');
-    log.info({ run: finished.id, status: finished.status, apiCalls: finished.apiCalls, versionsAdded, errors: errors.length }, 'iam poll finished');
-    return { run: finished, policiesChanged: changed, versionsAdded, deprecated };
+    log.info({ run: finished.id, status: finished.status, apiCalls: finished.apiCalls, versionsAdded, datesCorrected, errors: errors.length }, 'iam poll finished');
+    return { run: finished, policiesChanged: changed, versionsAdded, datesCorrected, deprecated };
   }
 
   private async syncPolicy(p: IamPolicySummary, state: PolicyState | undefined, errors: PollError[], signal?: AbortSignal, lease?: LockLease) {
@@ -156,7 +161,7 @@ export class IamPollService {
       await lease?.assertHeld();
       const r = await policies.write({ meta, source: 'iam', versions: [], deprecatedAt: p.isAttachable ? null : undefined });
       // Un-deprecation drops the deprecation event, so it counts as a change.
-      return { wrote: state?.deprecatedAt !== null && p.isAttachable, versionsAdded: r.versionsAdded.length, policyId: r.policyId };
+      return { wrote: state?.deprecatedAt !== null && p.isAttachable, versionsAdded: r.versionsAdded.length, datesCorrected: 0, policyId: r.policyId };
     }
     const summaries: IamVersionSummary[] = await iam.listPolicyVersions(p.arn, signal);
     const held = state?.versionIds ?? new Set<string>();
@@ -173,7 +178,7 @@ export class IamPollService {
         }
         versions.push({
           versionId: v.versionId, versionNumber: versionNumber(v.versionId), document: parsed, documentHash: documentHash(parsed),
-          awsCreatedAt: doc.createDate ?? v.createDate, createDateUnreliable: false,
+          awsCreatedAt: doc.createDate ?? v.createDate, createDateUnreliable: false, createDateSource: 'iam',
         });
       } catch (err) {
         if (signal?.aborted) throw err;
@@ -184,16 +189,19 @@ export class IamPollService {
     }
     const corrections = summaries
       .filter((s) => held.has(s.versionId) && s.createDate)
-      .map((s) => ({ versionId: s.versionId, awsCreatedAt: s.createDate as Date }));
+      .map((s) => ({ versionId: s.versionId, awsCreatedAt: s.createDate as Date, source: 'iam' as const }));
     await lease?.assertHeld();
     const r = await policies.write({
-      meta, source: 'iam', versions, complete,
+      meta, source: 'iam', versions, complete, observe: true,
       defaultVersionId: summaries.some((s) => s.versionId === p.defaultVersionId) ? p.defaultVersionId : undefined,
       createDateCorrections: corrections,
       deprecatedAt: p.isAttachable ? null : undefined,
     });
     const undeprecated = state !== undefined && state.deprecatedAt !== null && p.isAttachable;
-    return { wrote: r.versionsAdded.length > 0 || r.created || undeprecated || r.datesCorrected > 0, versionsAdded: r.versionsAdded.length, policyId: r.policyId };
+    return {
+      wrote: r.versionsAdded.length > 0 || r.created || undeprecated || r.datesCorrected > 0, versionsAdded: r.versionsAdded.length,
+      datesCorrected: r.datesCorrected, policyId: r.policyId,
+    };
   }
 }
 

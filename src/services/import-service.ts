@@ -6,6 +6,7 @@ import type { PolicyStore, PolicyWrite } from '../core/stores.ts';
 import type { GrantingVersion, PoliciesChangedOptions } from './event-service.ts';
 import { documentHash, versionNumber } from '../core/canonical.ts';
 import { markUnreliableDates } from '../sources/import/versions.ts';
+import type { DateSource } from '../core/date-sources.ts';
 
 export interface ImportSummary {
   source: string;
@@ -19,6 +20,15 @@ export interface ImportSummary {
    * SIGKILL between its writes and its event pass); the import reports success only after.
    */
   missingEventsComputed: number;
+  /** Stored create dates this import's better ones replaced (events moved in place). */
+  datesCorrected: number;
+  /** Policies this import marked deprecated (they were not already). */
+  policiesDeprecated: number;
+}
+
+export interface ImportOptions {
+  /** How far the source's create dates are trusted (src/core/date-sources.ts); default 'dataset'. */
+  dateSource?: DateSource;
 }
 
 /** What the import tells the change-event side (see EventService). */
@@ -42,18 +52,27 @@ export class ImportService {
   ) {}
 
   /** `label` is recorded as the source of every row: "import:<label>". */
-  async import(label: string, policies: AsyncIterable<ImportedPolicy>, signal?: AbortSignal): Promise<ImportSummary> {
+  async import(label: string, policies: AsyncIterable<ImportedPolicy>, signal?: AbortSignal, opts: ImportOptions = {}): Promise<ImportSummary> {
     const source = label.startsWith('import:') ? label : `import:${label}`;
+    const dateSource = opts.dateSource ?? 'dataset';
     const batchSize = this.deps.batchSize ?? 100;
     const events = this.deps.events;
-    const summary: ImportSummary = { source, policiesRead: 0, policiesCreated: 0, versionsRead: 0, versionsAdded: 0, unreliableDates: 0, missingEventsComputed: 0 };
+    const summary: ImportSummary = {
+      source, policiesRead: 0, policiesCreated: 0, versionsRead: 0, versionsAdded: 0, unreliableDates: 0, datesCorrected: 0, policiesDeprecated: 0, missingEventsComputed: 0,
+    };
     const touched: number[] = [];
-    const write = async (batch: PolicyWrite[]) => {
+    // Deprecations the source recorded, grouped by date (ms): policy ids.
+    const retiredAt = new Map<number, number[]>();
+    const write = async (batch: PolicyWrite[], retired: (Date | undefined)[]) => {
       const results = await this.deps.policies.writeMany(batch);
       const stored: { policyId: number; versions: GrantingVersion[] }[] = [];
       results.forEach((r, i) => {
         summary.versionsAdded += r.versionsAdded.length;
+        summary.datesCorrected += r.datesCorrected;
         if (r.created) summary.policiesCreated++;
+        const at = retired[i];
+        if (at) retiredAt.set(at.getTime(), [...(retiredAt.get(at.getTime()) ?? []), r.policyId]);
+        if (r.datesCorrected > 0) touched.push(r.policyId);
         if (r.versionsAdded.length === 0) return;
         touched.push(r.policyId);
         const added = new Set(r.versionsAdded);
@@ -68,14 +87,16 @@ export class ImportService {
     };
     // One batch is written while the next is read and hashed.
     let batch: PolicyWrite[] = [];
+    let retired: (Date | undefined)[] = [];
     let writing: Promise<void> | undefined;
     const flush = async () => {
       await writing;
       writing = undefined;
       if (batch.length === 0) return;
-      const b = batch;
+      const [b, d] = [batch, retired];
       batch = [];
-      writing = write(b);
+      retired = [];
+      writing = write(b, d);
       writing.catch(() => {}); // awaited at the next flush; this only marks it handled meanwhile
     };
     try {
@@ -94,10 +115,12 @@ export class ImportService {
           versions: p.versions.map((v, i) => ({
             versionId: v.versionId, versionNumber: versionNumber(v.versionId), document: v.document,
             documentHash: documentHash(v.document), awsCreatedAt: v.createDate, createDateUnreliable: unreliable[i] ?? false,
+            createDateSource: dateSource, observedBy: v.observedBy,
           })),
           // A backfill only names a default when we have none from IAM (the store keeps IAM's).
           defaultVersionId: undefined,
         });
+        retired.push(p.deprecatedAt);
         if (batch.length >= batchSize) await flush();
       }
       await flush();
@@ -105,7 +128,16 @@ export class ImportService {
     } finally {
       await writing?.catch(() => {}); // never leave a write running behind a failure
     }
-    await events?.policiesChanged(touched, signal, { firstSeenRecorded: true });
+    // Deprecations the source recorded, each at its own date (one that IAM or an earlier import
+    // recorded stays).
+    for (const [t, ids] of retiredAt) {
+      const n = await this.deps.policies.markDeprecated(ids, new Date(t));
+      summary.policiesDeprecated += n;
+      if (n > 0) touched.push(...ids);
+    }
+    // Corrected dates move events in place (same ids) and change first-seen times: no new event,
+    // so nothing downstream treats a correction as a change.
+    await events?.policiesChanged(touched, signal, { firstSeenRecorded: true, datesMoved: summary.datesCorrected > 0 });
     // Versions of policies this run found already stored are not `touched`: any a killed run left
     // without events are found and computed here, so success means complete.
     if (events) summary.missingEventsComputed = (await events.reconcile(signal)).written;

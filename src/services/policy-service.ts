@@ -1,6 +1,7 @@
 // Read side of policies and poll runs for the API and CLI.
 import { NotFoundError } from '../core/errors.ts';
-import type { PolicyStore, PollRunStore } from '../core/stores.ts';
+import type { DetectionStatsRow, PolicyStore, PollRunStore } from '../core/stores.ts';
+import { OBSERVERS } from '../core/date-sources.ts';
 
 export class PolicyService {
   constructor(private readonly deps: { policies: PolicyStore; runs: PollRunStore }) {}
@@ -24,6 +25,15 @@ export class PolicyService {
 
   count() {
     return this.deps.policies.count();
+  }
+
+  /** Detection latency per observer (every observer listed, empty ones with nulls) and our median over IAMTrail's. */
+  async detectionStats() {
+    const rows = await this.deps.policies.detectionStats();
+    const sources: DetectionStatsRow[] = OBSERVERS.map((observer) => rows.find((r) => r.observer === observer)
+      ?? { observer, versions: 0, medianMs: null, p90Ms: null, maxMs: null, watchingSince: null });
+    const [theirs, ours] = [sources.find((r) => r.observer === 'iamtrail')?.medianMs, sources.find((r) => r.observer === 'policywatch')?.medianMs];
+    return { sources, medianRatio: theirs && ours !== null && ours !== undefined ? ours / theirs : null };
   }
 
   listRuns(q: { source?: string | undefined; beforeId?: string | undefined; limit: number }) {

@@ -69,6 +69,7 @@ describe('loadConfig', () => {
       dbConnectTimeoutMs: 5000,
       dbStatementTimeoutMs: 30000,
       dbIdleInTransactionTimeoutMs: 60000,
+      iamtrailRepo: undefined,
     });
     // Blank counts as unset.
     assert.deepEqual(loadConfig({ PORT: '  ', POLICYWATCH_POLL_CRON: '' }), loadConfig({}));

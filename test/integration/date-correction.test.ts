@@ -21,9 +21,26 @@ test('an IAM poll corrects unreliable backfilled create dates', async (t) => {
   assert.equal(before?.createDateUnreliable, true);
   assert.equal(before?.awsCreatedAt, '2023-11-28T16:00:24.000Z', 'the dataset copies v1 date');
 
+  const both = async () => {
+    const out = new Map<string, V>();
+    for (const name of ['AmazonQFullAccess', 'AmazonQDeveloperAccess']) {
+      for (const v of ((await app.inject(`/api/policies/${name}`)).json() as { versions: V[] }).versions) out.set(`${name}/${v.versionId}`, v);
+    }
+    return out;
+  };
+  const allBefore = await both();
   const r = await app.services.iamPoll.poll();
   assert.notEqual(r.run.status, 'failed');
   const after = await versions();
+  // Every date that moved or lost its flag is counted, on the result and on the run.
+  const allAfter = await both();
+  const moved = [...allBefore].filter(([k, v]) => {
+    const a = allAfter.get(k);
+    return a !== undefined && (a.awsCreatedAt !== v.awsCreatedAt || a.createDateUnreliable !== v.createDateUnreliable);
+  }).length;
+  assert.ok(moved > 0);
+  assert.equal(r.datesCorrected, moved);
+  assert.equal(r.run.datesCorrected, moved);
   const v2 = after.find((v) => v.versionId === 'v2');
   assert.equal(v2?.awsCreatedAt, '2024-04-29T17:02:36.000Z');
   assert.equal(v2?.createDateUnreliable, false);

@@ -1,5 +1,5 @@
 // The rss poll job against a local HTTP server: the real EKS, Organizations and Polly feeds from
-// shared/corpus/rss ingest and resolve the policies they name, while a 500, a hung server, a
+// test/fixtures/rss (copies of the real corpus) ingest and resolve the policies they name, while a 500, a hung server, a
 // 50 MB body, a billion-laughs document and a feed with broken dates each fail (or, for dates,
 // are kept with the problem recorded) on their own, recorded on the poll run and the feed row.
 import { after, before, describe, test } from 'node:test';

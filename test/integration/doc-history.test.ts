@@ -1,7 +1,7 @@
 // AWS documentation history joined to the real AmazonQ change events: the fixture feed (the
 // Amazon Q Developer guide's "Policy updates" rows in AWS's RSS shape) served by a local HTTP
 // server, polled through the rss job, against the corpus history imported from
-// shared/corpus/real-history. Real Postgres.
+// test/fixtures/real-history. Real Postgres.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

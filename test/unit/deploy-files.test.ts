@@ -56,6 +56,10 @@ describe('Dockerfile', () => {
     assert.ok(stages.slice(0, -1).some((s) => s.name), 'earlier stages are named for COPY --from');
   });
 
+  test('the final stage installs git (IAMTrail history imports read a clone with it)', () => {
+    assert.ok(of(final, 'RUN').some((i) => /apt-get install\b.*\bgit\b/.test(i.args)), 'apt-get install … git in the final stage');
+  });
+
   test('the final stage runs as a non-root user', () => {
     const user = of(final, 'USER').at(-1)?.args.trim();
     assert.ok(user, 'USER set in the final stage');

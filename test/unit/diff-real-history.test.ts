@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type Catalog, canonicalJson, diffDocuments, documentHash } from '../../src/diff/index.ts';
 import { loadCatalog } from '../../src/sources/catalog.ts';
 
-const CORPUS = new URL('../../../shared/corpus/real-history/', import.meta.url);
+const CORPUS = new URL('../fixtures/real-history/', import.meta.url);
 
 interface ManifestEntry {
   file: string;

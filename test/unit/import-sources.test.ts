@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { ImportError, markUnreliableDates, readImportSource, type ImportProblem, type ImportSource } from '../../src/sources/import/index.ts';
 import { topLevelMembers } from '../../src/sources/import/dataset.ts';
 
-const CORPUS = '/work/shared/corpus/real-history';
+const CORPUS = resolve(import.meta.dirname, '../fixtures/real-history');
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/import/iamtrail');
 
 async function collect(src: ImportSource): Promise<Map<string, ImportedPolicy>> {

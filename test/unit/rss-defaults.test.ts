@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_FEEDS, feedsForService } from '../../src/sources/rss/defaults.ts';
 import { parseFeed } from '../../src/sources/rss/parse.ts';
 
-const corpus = new URL('../../../shared/corpus/rss/', import.meta.url);
+const corpus = new URL('../fixtures/rss/', import.meta.url);
 
 test('default feeds are unique https URLs on docs.aws.amazon.com with service prefixes', () => {
   assert.equal(new Set(DEFAULT_FEEDS.map((f) => f.url)).size, DEFAULT_FEEDS.length);

@@ -6,7 +6,7 @@ import type { FeedItem } from '../../src/sources/rss/parse.ts';
 import { classifyEntry, extractPolicyMentions, statedDirection } from '../../src/sources/rss/mentions.ts';
 import { htmlToText } from '../../src/sources/rss/text.ts';
 
-const corpus = new URL('../../../shared/corpus/rss/', import.meta.url);
+const corpus = new URL('../fixtures/rss/', import.meta.url);
 const fixtures = new URL('../fixtures/rss/', import.meta.url);
 
 async function feedItems(base: URL, name: string, url: string): Promise<FeedItem[]> {

@@ -8,7 +8,7 @@ import { parseFeedDate } from '../../src/sources/rss/dates.ts';
 import { readFeedXml } from '../../src/sources/rss/reader.ts';
 import { htmlToText } from '../../src/sources/rss/text.ts';
 
-const corpus = new URL('../../../shared/corpus/rss/', import.meta.url);
+const corpus = new URL('../fixtures/rss/', import.meta.url);
 const fixtures = new URL('../fixtures/rss/', import.meta.url);
 const read = (base: URL, name: string): string => readFileSync(new URL(name, base), 'utf8');
 
@@ -37,7 +37,7 @@ async function parseError(fn: () => Promise<unknown>): Promise<FeedParseError> {
   assert.fail('expected parseFeed to throw');
 }
 
-describe('real AWS feeds (shared corpus)', () => {
+describe('real AWS feeds (corpus copies in test/fixtures/rss)', () => {
   test('EKS excerpt: channel, self link, items, decoded HTML description', async () => {
     const feed = await parseFeed(read(corpus, 'eks-userguide-doc-history.rss.excerpt.xml'), EKS_URL);
     assert.equal(feed.title, 'Amazon EKS Document History');

@@ -9,7 +9,7 @@ import type { BulkSql } from '../database.ts';
 
 const eventSelect = {
   id: true, kind: true, fromVersionId: true, toVersionId: true, fromVersionNumber: true, toVersionNumber: true,
-  occurredAt: true, occurredAtUnreliable: true, detectedAt: true, updatedAt: true, source: true, broadened: true,
+  occurredAt: true, occurredAtUnreliable: true, occurredAfter: true, occurredBefore: true, detectedAt: true, updatedAt: true, source: true, broadened: true,
   narrowed: true, catalogVersion: true, diff: true, flags: true, docFlags: true,
   policy: { select: { name: true, arn: true } },
 } as const;
@@ -122,6 +122,34 @@ export class PrismaEventStore implements EventStore {
     }
   }
 
+  async setFirstSeen(rows: FirstSeenRow[], removeKeys: string[]): Promise<void> {
+    await this.sql.transaction(async (sql) => {
+      if (removeKeys.length > 0) await sql.query('DELETE FROM action_first_seen WHERE action_key = ANY($1::text[])', [removeKeys]);
+      for (let i = 0; i < rows.length; i += 5000) {
+        const chunk = rows.slice(i, i + 5000);
+        await sql.query(
+          `INSERT INTO action_first_seen (action_key, service, first_seen_at, policy_id, version_id)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::text[])
+           ON CONFLICT (action_key) DO UPDATE
+             SET service = EXCLUDED.service, first_seen_at = EXCLUDED.first_seen_at, policy_id = EXCLUDED.policy_id, version_id = EXCLUDED.version_id`,
+          [chunk.map((r) => r.actionKey), chunk.map((r) => r.service), chunk.map((r) => r.firstSeenAt.toISOString()), chunk.map((r) => r.policyId), chunk.map((r) => r.versionId)],
+        );
+      }
+    });
+  }
+
+  async policiesAddingActions(actionKeys: string[], services: string[]): Promise<number[]> {
+    if (actionKeys.length === 0 && services.length === 0) return [];
+    const keyServices = [...new Set(actionKeys.map(serviceOfKey))];
+    // The service index narrows the groups; the array overlap then checks the actions.
+    const rows = await this.sql.query<{ policy_id: number }>(
+      `SELECT DISTINCT e.policy_id FROM action_changes a JOIN change_events e ON e.id = a.event_id
+       WHERE a.change = 'added' AND (a.service = ANY($1::text[]) OR (a.service = ANY($2::text[]) AND a.action_keys && $3::text[]))`,
+      [services, keyServices, actionKeys],
+    );
+    return rows.map((r) => Number(r.policy_id));
+  }
+
   async syncEvents(policyIds: number[], events: EventRecord[]) {
     // Raw SQL in one transaction; large payloads go in as one JSON parameter per statement.
     return this.sql.transaction(async (sql) => {
@@ -141,16 +169,19 @@ export class PrismaEventStore implements EventStore {
       for (const part of sizedBatches(eventRows, (row) => row.length, 4_000_000)) {
         await sql.query(
           `INSERT INTO change_events (id, policy_id, kind, from_version_id, to_version_id, from_version_number, to_version_number,
-             occurred_at, occurred_at_unreliable, source, broadened, narrowed, catalog_version, diff, flags, fingerprint)
+             occurred_at, occurred_at_unreliable, occurred_after, occurred_before, source, broadened, narrowed, catalog_version, diff, flags, fingerprint)
            SELECT x.id, x."policyId", x.kind, x."fromVersionId", x."toVersionId", x."fromVersionNumber", x."toVersionNumber",
-             x."occurredAt", x."occurredAtUnreliable", x.source, x.broadened, x.narrowed, x."catalogVersion", x.diff, x.flags, x.fingerprint
+             x."occurredAt", x."occurredAtUnreliable", x."occurredAfter", x."occurredBefore", x.source, x.broadened, x.narrowed, x."catalogVersion",
+             x.diff, x.flags, x.fingerprint
            FROM jsonb_to_recordset($1::jsonb) AS x(id text, "policyId" int, kind text, "fromVersionId" text,
              "toVersionId" text, "fromVersionNumber" int, "toVersionNumber" int, "occurredAt" timestamptz, "occurredAtUnreliable" boolean,
+             "occurredAfter" timestamptz, "occurredBefore" timestamptz,
              source text, broadened boolean, narrowed boolean, "catalogVersion" text, diff jsonb, flags text[], fingerprint text)
            ON CONFLICT (id) DO UPDATE SET
              kind = EXCLUDED.kind, from_version_id = EXCLUDED.from_version_id, to_version_id = EXCLUDED.to_version_id,
              from_version_number = EXCLUDED.from_version_number, to_version_number = EXCLUDED.to_version_number,
-             occurred_at = EXCLUDED.occurred_at, occurred_at_unreliable = EXCLUDED.occurred_at_unreliable, source = EXCLUDED.source,
+             occurred_at = EXCLUDED.occurred_at, occurred_at_unreliable = EXCLUDED.occurred_at_unreliable,
+             occurred_after = EXCLUDED.occurred_after, occurred_before = EXCLUDED.occurred_before, source = EXCLUDED.source,
              broadened = EXCLUDED.broadened, narrowed = EXCLUDED.narrowed, catalog_version = EXCLUDED.catalog_version,
              diff = EXCLUDED.diff, flags = EXCLUDED.flags, fingerprint = EXCLUDED.fingerprint, updated_at = now()`,
           [`[${part.join(',')}]`],

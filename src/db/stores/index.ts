@@ -1,5 +1,5 @@
 import type { Database } from '../database.ts';
-import type { PolicyStore, PollRunStore } from '../../core/stores.ts';
+import type { ImportCursorStore, PolicyStore, PollRunStore } from '../../core/stores.ts';
 import type { EventStore } from '../../core/events.ts';
 import type { DocHistoryStore } from '../../core/doc-history.ts';
 import type { GenerationStore } from '../../core/generation.ts';
@@ -12,6 +12,7 @@ import { PrismaApiKeyStore } from './api-key-store.ts';
 import { SqlStatsStore } from './stats-store.ts';
 import type { StatsStore } from '../../core/stats.ts';
 import { SqlGenerationStore } from './generation-store.ts';
+import { PrismaImportCursorStore } from './import-cursor-store.ts';
 
 export interface Stores {
   policies: PolicyStore;
@@ -21,6 +22,7 @@ export interface Stores {
   apiKeys: ApiKeyStore;
   stats: StatsStore;
   generation: GenerationStore;
+  importCursors: ImportCursorStore;
 }
 
 export function createStores(db: Database): Stores {
@@ -30,5 +32,6 @@ export function createStores(db: Database): Stores {
     apiKeys: new PrismaApiKeyStore(db.prisma),
     stats: new SqlStatsStore(db.sql),
     generation: new SqlGenerationStore(db.sql),
+    importCursors: new PrismaImportCursorStore(db.prisma),
   };
 }

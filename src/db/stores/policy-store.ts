@@ -1,9 +1,11 @@
 // Prisma implementation of PolicyStore. Unique keys (policy name; policy+version number) make
 // every write idempotent: re-running a poll or an import never duplicates a version.
 import type {
-  PolicyListQuery, PolicyState, PolicyStore, PolicySummaryRow, PolicyWrite, VersionRow, VersionWithDocument, WriteResult,
+  DateCorrection, DetectionStatsRow, NewVersion, PolicyListQuery, PolicyState, PolicyStore, PolicySummaryRow, PolicyWrite, VersionRow, VersionWithDocument,
+  WriteResult,
 } from '../../core/stores.ts';
 import type { JsonValue } from '../../core/history.ts';
+import { DATE_SOURCES, type DateSource, type Observer, dateStrength, effectiveDateSource } from '../../core/date-sources.ts';
 import type { PrismaClient, Prisma } from '../generated/client.ts';
 import type { BulkSql, SqlRunner } from '../database.ts';
 
@@ -16,7 +18,7 @@ const summarySelect = {
 } as const;
 
 const versionSelect = {
-  versionId: true, versionNumber: true, documentHash: true, awsCreatedAt: true, createDateUnreliable: true,
+  versionId: true, versionNumber: true, documentHash: true, awsCreatedAt: true, createDateUnreliable: true, createDateSource: true,
   observedAt: true, source: true, isDefault: true, observedDefaultAt: true,
 } as const;
 
@@ -63,9 +65,9 @@ export class PrismaPolicyStore implements PolicyStore {
     }, { timeout: 300_000, maxWait: 60_000 });
   }
 
-  async markDeprecated(policyIds: number[], at: Date): Promise<void> {
-    if (policyIds.length === 0) return;
-    await this.prisma.policy.updateMany({ where: { id: { in: policyIds }, deprecatedAt: null }, data: { deprecatedAt: at } });
+  async markDeprecated(policyIds: number[], at: Date): Promise<number> {
+    if (policyIds.length === 0) return 0;
+    return (await this.prisma.policy.updateMany({ where: { id: { in: policyIds }, deprecatedAt: null }, data: { deprecatedAt: at } })).count;
   }
 
   async list(q: PolicyListQuery): Promise<{ items: PolicySummaryRow[]; total: number }> {
@@ -102,6 +104,45 @@ export class PrismaPolicyStore implements PolicyStore {
     const [policies, versions] = await Promise.all([this.prisma.policy.count(), this.prisma.policyVersion.count()]);
     return { policies, versions };
   }
+
+  async detectionStats(): Promise<DetectionStatsRow[]> {
+    // A version created before the observer's first sighting was there when it started watching:
+    // not a detection.
+    const rows = await this.sql.query<{ observer: Observer; versions: number; median: number | null; p90: number | null; max: number | null; since: Date | null }>(
+      `WITH since AS (SELECT observer, min(observed_at) AS t FROM version_observations GROUP BY observer),
+            lat AS (SELECT o.observer, extract(epoch FROM o.observed_at - o.aws_created_at) * 1000 AS ms
+                    FROM version_observations o JOIN since s ON s.observer = o.observer WHERE o.aws_created_at >= s.t)
+       SELECT s.observer, count(l.ms)::int AS versions,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY l.ms) AS median,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY l.ms) AS p90, max(l.ms) AS max, s.t AS since
+       FROM since s LEFT JOIN lat l ON l.observer = s.observer GROUP BY s.observer, s.t`,
+    );
+    const ms = (x: number | string | null) => (x === null ? null : Math.round(Number(x)));
+    return rows.map((r) => ({ observer: r.observer, versions: r.versions, medianMs: ms(r.median), p90Ms: ms(r.p90), maxMs: ms(r.max), watchingSince: r.since }));
+  }
+}
+
+/** The source recorded for a new version's date. */
+const dateSourceOf = (v: NewVersion): DateSource => effectiveDateSource(v.createDateSource, v.awsCreatedAt, v.createDateUnreliable);
+
+/** Applies the corrections that come from a stronger source than the stored date's; counts the dates that moved or lost their flag. */
+async function correctDates(tx: Tx, policyId: number, corrections: readonly DateCorrection[]): Promise<number> {
+  if (corrections.length === 0) return 0;
+  const held = new Map((await tx.policyVersion.findMany({
+    where: { policyId, versionId: { in: corrections.map((c) => c.versionId) } },
+    select: { versionId: true, awsCreatedAt: true, createDateUnreliable: true, createDateSource: true },
+  })).map((v) => [v.versionId, v]));
+  let moved = 0;
+  for (const c of corrections) {
+    const v = held.get(c.versionId);
+    if (!v || dateStrength(c.source) <= dateStrength(v.createDateSource as DateSource)) continue;
+    await tx.policyVersion.update({
+      where: { policyId_versionId: { policyId, versionId: c.versionId } },
+      data: { awsCreatedAt: c.awsCreatedAt, createDateUnreliable: false, createDateSource: c.source },
+    });
+    if (v.createDateUnreliable || v.awsCreatedAt?.getTime() !== c.awsCreatedAt.getTime()) moved++;
+  }
+  return moved;
 }
 
 function toSummary(p: {
@@ -171,24 +212,28 @@ async function writeOne(tx: Tx, w: PolicyWrite): Promise<WriteResult> {
       data: w.versions.map((v) => ({
         policyId: policy.id, versionId: v.versionId, versionNumber: v.versionNumber,
         document: v.document as Prisma.InputJsonValue, documentHash: v.documentHash,
-        awsCreatedAt: v.awsCreatedAt ?? null, createDateUnreliable: v.createDateUnreliable, source: w.source,
+        awsCreatedAt: v.awsCreatedAt ?? null, createDateUnreliable: v.createDateUnreliable, createDateSource: dateSourceOf(v), source: w.source,
       })),
       skipDuplicates: true,
-      select: { versionId: true },
+      select: { versionId: true, observedAt: true },
     });
     versionsAdded = rows.map((r) => r.versionId);
+    const byId = new Map(w.versions.map((v) => [v.versionId, v]));
+    const observations = rows.flatMap((r) => {
+      const v = byId.get(r.versionId);
+      if (!v?.awsCreatedAt) return [];
+      const out: { observer: Observer; at: Date }[] = [];
+      if (w.observe) out.push({ observer: 'policywatch', at: r.observedAt });
+      if (v.observedBy) out.push(v.observedBy);
+      return out.map((o) => ({ policyId: policy.id, versionId: r.versionId, observer: o.observer, observedAt: o.at, awsCreatedAt: v.awsCreatedAt as Date }));
+    });
+    if (observations.length > 0) await tx.versionObservation.createMany({ data: observations, skipDuplicates: true });
   }
 
   if (fromIam && w.createDateCorrections !== undefined) {
     await tx.policy.update({ where: { id: policy.id }, data: { datesCheckedAt: new Date() } });
   }
-  let datesCorrected = 0;
-  for (const c of w.createDateCorrections ?? []) {
-    datesCorrected += (await tx.policyVersion.updateMany({
-      where: { policyId: policy.id, versionId: c.versionId, OR: [{ createDateUnreliable: true }, { awsCreatedAt: { not: c.awsCreatedAt } }, { awsCreatedAt: null }] },
-      data: { awsCreatedAt: c.awsCreatedAt, createDateUnreliable: false },
-    })).count;
-  }
+  const datesCorrected = await correctDates(tx, policy.id, w.createDateCorrections ?? []);
 
   // A backfill names the default only where IAM has not told us one yet.
   if (!fromIam && m.defaultVersionId && (await tx.policyVersion.count({ where: { policyId: policy.id, isDefault: true } })) === 0) {
@@ -261,17 +306,48 @@ async function writeBackfill(sql: SqlRunner, ws: PolicyWrite[]): Promise<WriteRe
     const policyId = idOf(w);
     return w.versions.map((v) => ({
       p: policyId, v: v.versionId, n: v.versionNumber, d: v.document, h: v.documentHash, t: iso(v.awsCreatedAt),
-      u: v.createDateUnreliable, s: w.source,
+      u: v.createDateUnreliable, ds: dateSourceOf(v), s: w.source,
     }));
   });
   const added = await sql.query<{ policy_id: number; version_id: string }>(
-    `INSERT INTO policy_versions (policy_id, version_id, version_number, document, document_hash, aws_created_at, create_date_unreliable, source)
-     SELECT x.p, x.v, x.n, x.d, x.h, x.t, x.u, x.s
-     FROM jsonb_to_recordset($1::jsonb) AS x(p int, v text, n int, d jsonb, h text, t timestamptz, u boolean, s text)
+    `INSERT INTO policy_versions (policy_id, version_id, version_number, document, document_hash, aws_created_at, create_date_unreliable, create_date_source, source)
+     SELECT x.p, x.v, x.n, x.d, x.h, x.t, x.u, x.ds, x.s
+     FROM jsonb_to_recordset($1::jsonb) AS x(p int, v text, n int, d jsonb, h text, t timestamptz, u boolean, ds text, s text)
      ON CONFLICT DO NOTHING
      RETURNING policy_id, version_id`,
     [JSON.stringify(versions)],
   );
+  // Versions held already: a date from a stronger source replaces the stored one (strength =
+  // position in DATE_SOURCES). Counted when the date moved or lost its unreliable flag.
+  const dated = ws.flatMap((w) => w.versions.filter((v) => v.awsCreatedAt && !v.createDateUnreliable).map((v) => {
+    const ds = dateSourceOf(v);
+    return { p: idOf(w), v: v.versionId, t: iso(v.awsCreatedAt), ds, r: dateStrength(ds) };
+  }));
+  const corrected = dated.length === 0 ? [] : await sql.query<{ policy_id: number; moved: boolean }>(
+    `UPDATE policy_versions v SET aws_created_at = x.t, create_date_unreliable = false, create_date_source = x.ds
+     FROM (SELECT x.*, o.aws_created_at AS old_t, o.create_date_unreliable AS old_u
+           FROM jsonb_to_recordset($1::jsonb) AS x(p int, v text, t timestamptz, ds text, r int)
+           JOIN policy_versions o ON o.policy_id = x.p AND o.version_id = x.v
+           WHERE coalesce(array_position($2::text[], o.create_date_source), 0) - 1 < x.r) x
+     WHERE v.policy_id = x.p AND v.version_id = x.v
+     RETURNING v.policy_id, (x.old_u OR x.old_t IS DISTINCT FROM x.t) AS moved`,
+    [JSON.stringify(dated), DATE_SOURCES],
+  );
+  const movedBy = new Map<number, number>();
+  for (const c of corrected) if (c.moved) movedBy.set(c.policy_id, (movedBy.get(c.policy_id) ?? 0) + 1);
+  // Another observer's first sighting (IAMTrail's commit time): the earliest is kept.
+  const observations = ws.flatMap((w) => w.versions.filter((v) => v.observedBy && v.awsCreatedAt).map((v) => ({
+    p: idOf(w), v: v.versionId, o: v.observedBy?.observer, a: iso(v.observedBy?.at), t: iso(v.awsCreatedAt),
+  })));
+  if (observations.length > 0) {
+    await sql.query(
+      `INSERT INTO version_observations (policy_id, version_id, observer, observed_at, aws_created_at)
+       SELECT x.p, x.v, x.o, x.a, x.t FROM jsonb_to_recordset($1::jsonb) AS x(p int, v text, o text, a timestamptz, t timestamptz)
+       ON CONFLICT (policy_id, version_id, observer) DO UPDATE SET observed_at = EXCLUDED.observed_at, aws_created_at = EXCLUDED.aws_created_at
+         WHERE EXCLUDED.observed_at < version_observations.observed_at`,
+      [JSON.stringify(observations)],
+    );
+  }
   const ids = ws.map(idOf);
   // New backfilled versions may carry dates IAM can correct: ask it again at the next poll.
   const gotVersions = [...new Set(added.map((a) => a.policy_id))];
@@ -294,6 +370,6 @@ async function writeBackfill(sql: SqlRunner, ws: PolicyWrite[]): Promise<WriteRe
   }
   return ws.map((w) => {
     const id = idOf(w);
-    return { policyId: id, created: created.has(w.meta.name), versionsAdded: addedBy.get(id) ?? [], datesCorrected: 0, observedAt };
+    return { policyId: id, created: created.has(w.meta.name), versionsAdded: addedBy.get(id) ?? [], datesCorrected: movedBy.get(id) ?? 0, observedAt };
   });
 }

@@ -6,6 +6,7 @@ type Row = Awaited<ReturnType<PrismaClient['pollRun']['create']>>;
 const toRow = (r: Row): PollRunRow => ({
   id: r.id.toString(), source: r.source, startedAt: r.startedAt, finishedAt: r.finishedAt, status: r.status as PollStatus,
   apiCalls: r.apiCalls, policiesSeen: r.policiesSeen, policiesChanged: r.policiesChanged, versionsAdded: r.versionsAdded,
+  datesCorrected: r.datesCorrected,
   errors: (r.errors ?? []) as unknown as PollError[],
 });
 

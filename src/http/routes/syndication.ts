@@ -4,7 +4,7 @@
 // stated reason from the documentation history.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { DEFAULT_FEED_KINDS } from '../../core/events.ts';
+import { DEFAULT_FEED_KINDS, type StoredEvent } from '../../core/events.ts';
 import type { PresentedEvent, presentDocRef } from '../../services/change-service.ts';
 import { renderAtom, renderRss2, type SyndicationEntry, type SyndicationFeed } from '../../syndication/render.ts';
 import { parseChangeQuery } from '../query.ts';
@@ -67,11 +67,18 @@ function section(label: string, n: number, xs: string[]): string[] {
   return [`${label} (${n}): ${shown.join(', ')}${n > shown.length ? `, … and ${n - shown.length} more` : ''}`];
 }
 
+/** The event's date, or for an unreliable one the interval it lies in. */
+function when(e: SyndicatedEvent): string {
+  if (e.occurredAt) return e.occurredAt.toISOString();
+  const w = e.occurredWithin;
+  return `date unreliable: after ${w?.after?.toISOString() ?? 'its policy was created'}, before ${w?.before?.toISOString() ?? 'it was stored'}`;
+}
+
 /** Plain text: the per-action summary, flags, and AWS's stated reason. */
 export function entrySummary(e: SyndicatedEvent): string {
   const lines: string[] = [];
   const from = e.fromVersionId ? `${e.fromVersionId} → ` : '';
-  lines.push(`${e.policy.name} ${e.kind === 'deprecated' ? `deprecated (last version ${e.fromVersionId ?? 'unknown'})` : `${from}${e.toVersionId ?? ''}`} — ${e.kind.replace('_', ' ')}, ${e.occurredAt.toISOString()}${e.occurredAtUnreliable ? ' (date unreliable)' : ''}`);
+  lines.push(`${e.policy.name} ${e.kind === 'deprecated' ? `deprecated (last version ${e.fromVersionId ?? 'unknown'})` : `${from}${e.toVersionId ?? ''}`} — ${e.kind.replace('_', ' ')}, ${when(e)}`);
   lines.push(...section('Added', count(e, 'effective.added'), names(e.effective.added)));
   lines.push(...section('Removed', count(e, 'effective.removed'), names(e.effective.removed)));
   lines.push(...section('Scope changed', count(e, 'effective.scopeChanged'), names(e.effective.scopeChanged)));
@@ -103,11 +110,12 @@ export default async function syndicationRoutes(app: FastifyInstance) {
     if (req.query.service !== undefined) params.set('service', req.query.service);
     const qs = params.toString();
     const updated = rows.reduce((t, r) => Math.max(t, r.updatedAt.getTime(), r.occurredAt.getTime()), 0);
-    const entries: SyndicationEntry[] = events.map((e) => ({
+    const entries: SyndicationEntry[] = events.map((e, i) => ({
       id: e.id,
       title: entryTitle(e),
       link: `${base}/api/changes/${encodeURIComponent(e.id)}`,
-      updated: e.occurredAt,
+      // An unreliable date: the latest it can be (feeds need an instant), else the list position.
+      updated: e.occurredAt ?? e.occurredWithin?.before ?? (rows[i] as StoredEvent).occurredAt,
       summaryText: entrySummary(e),
       categories: [e.kind, e.policy.name, ...e.flags],
     }));

@@ -68,8 +68,12 @@ const eventBase = {
   kind: StringEnum(EVENT_KINDS),
   fromVersionId: Nullable(Type.String()),
   toVersionId: Nullable(Type.String()),
-  occurredAt: DateTime,
+  occurredAt: Type.Union([DateTime, Type.Null()], { description: 'when AWS made the change; null when the date is not known, see occurredWithin' }),
   occurredAtUnreliable: Type.Boolean(),
+  occurredWithin: Type.Union([
+    Type.Object({ after: NullableDateTime, before: NullableDateTime }),
+    Type.Null(),
+  ], { description: 'for an event whose date is not known: the interval it must lie in (after the previous reliably dated version, before the next)' }),
   detectedAt: DateTime,
   source: Type.String(),
   broadened: Type.Boolean(),

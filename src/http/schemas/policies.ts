@@ -33,6 +33,7 @@ const versionFields = {
   documentHash: Type.String({ description: 'SHA-256 of the canonical document' }),
   awsCreatedAt: NullableDateTime,
   createDateUnreliable: Type.Boolean(),
+  createDateSource: Type.Optional(Type.String({ description: 'where awsCreatedAt came from: iam, iamtrail, dataset, copied (unreliable) or none' })),
   observedAt: DateTime,
   source: Type.String(),
   isDefault: Type.Boolean(),

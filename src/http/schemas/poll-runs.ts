@@ -7,11 +7,12 @@ export const PollRun = Type.Object({
   source: Type.String(),
   startedAt: DateTime,
   finishedAt: NullableDateTime,
-  status: Type.String({ description: 'running, succeeded, partial, failed, abandoned, …' }),
+  status: Type.String({ description: 'running, succeeded, partial, failed, skipped, abandoned, interrupted, lost-lock' }),
   apiCalls: Type.Integer(),
   policiesSeen: Type.Integer(),
   policiesChanged: Type.Integer(),
   versionsAdded: Type.Integer(),
+  datesCorrected: Type.Optional(Type.Integer({ description: 'stored create dates a stronger source replaced' })),
   errors: Type.Array(Type.Object({
     policy: Type.Optional(Type.String()), versionId: Type.Optional(Type.String()), feed: Type.Optional(Type.String()),
     code: Type.String(), message: Type.String(),
@@ -21,7 +22,7 @@ export type PollRun = Static<typeof PollRun>;
 export const PollRunPage = Type.Object({ items: Type.Array(PollRun), nextCursor: NextCursor });
 
 export const PollRunQuery = Type.Object({
-  source: Type.Optional(StringEnum(['iam', 'rss', 'seed'] as const)),
+  source: Type.Optional(StringEnum(['iam', 'rss', 'seed', 'iamtrail'] as const)),
   limit: Limit(200, 20),
   cursor: Type.Optional(Cursor),
 }, { additionalProperties: false });

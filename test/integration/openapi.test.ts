@@ -36,10 +36,11 @@ const SAMPLES: Record<string, string[]> = {
   '/api/changes': ['/api/changes', '/api/changes?detail=full', '/api/changes?action=iam:PassRole&effect=added', '/api/changes?dates=reliable&kind=all', '/api/changes?foo=1'],
   '/api/changes/:id': ['/api/changes/:change', '/api/changes/evt_00000000000000000000000000000000'],
   '/api/actions/:action': ['/api/actions/iam:PassRole', '/api/actions/s3:GetObject?limit=1', '/api/actions/nope'],
-  '/api/poll-runs': ['/api/poll-runs'],
+  '/api/poll-runs': ['/api/poll-runs', '/api/poll-runs?source=iamtrail'],
   '/api/poll-runs/:id': ['/api/poll-runs/1'],
   '/api/doc-history': ['/api/doc-history', '/api/doc-history?kind=other'],
-  '/api/feeds': ['/api/feeds'],
+  '/api/feeds': ['/api/feeds', '/api/feeds?limit=1', '/api/feeds?cursor=%21'],
+  '/api/stats/detection': ['/api/stats/detection', '/api/stats/detection?x=1'],
 };
 
 const methodsOf = (r: RouteOptions) => [r.method].flat().map((m) => String(m).toUpperCase());

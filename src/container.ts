@@ -13,6 +13,7 @@ import { EventService, type PoliciesChangedOptions } from './services/event-serv
 import { ChangeService } from './services/change-service.ts';
 import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './sources/catalog.ts';
+import { ReadinessService } from './services/readiness-service.ts';
 
 export interface Services {
   config: Config;
@@ -25,6 +26,7 @@ export interface Services {
   events: EventService;
   changes: ChangeService;
   docHistory: DocHistoryService;
+  readiness: ReadinessService;
 }
 
 export interface ContainerOptions {
@@ -61,5 +63,8 @@ export function createServices(o: ContainerOptions): Services {
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
   });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory };
+  const readiness = new ReadinessService({
+    runs: stores.pollRuns, enabled: { iam: o.config.pollCron !== null, rss: o.config.rssCron !== null }, maxAgeSeconds: o.config.readyMaxPollAgeSeconds,
+  });
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, readiness };
 }

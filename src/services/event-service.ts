@@ -178,6 +178,8 @@ function fingerprint(e: object, diffJson: string): string {
 export interface PoliciesChangedOptions {
   /** Every new version's first-seen grants were recorded already (see versionsStored). */
   firstSeenRecorded?: boolean;
+  /** Called with the number of policies whose events were just written (progress reporting). */
+  onProgress?: (policies: number) => void;
 }
 
 export class EventService {
@@ -230,6 +232,7 @@ export class EventService {
         const r = await events.syncEvents(slice, computed);
         written += r.written;
         deleted += r.deleted;
+        opts.onProgress?.(slice.length);
       };
     });
     this.deps.log.info({ policies: ids.length, written, deleted }, 'change events computed');

@@ -3,6 +3,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { ImportedPolicy } from '../core/history.ts';
 import type { PolicyStore, PolicyWrite } from '../core/stores.ts';
+import type { Progress } from '../core/progress.ts';
 import type { GrantingVersion, PoliciesChangedOptions } from './event-service.ts';
 import { documentHash, versionNumber } from '../core/canonical.ts';
 import { markUnreliableDates } from '../sources/import/versions.ts';
@@ -35,7 +36,7 @@ export class ImportService {
   ) {}
 
   /** `label` is recorded as the source of every row: "import:<label>". */
-  async import(label: string, policies: AsyncIterable<ImportedPolicy>, signal?: AbortSignal): Promise<ImportSummary> {
+  async import(label: string, policies: AsyncIterable<ImportedPolicy>, signal?: AbortSignal, progress?: Progress): Promise<ImportSummary> {
     const source = label.startsWith('import:') ? label : `import:${label}`;
     const batchSize = this.deps.batchSize ?? 100;
     const events = this.deps.events;
@@ -58,6 +59,7 @@ export class ImportService {
         });
       });
       await events?.versionsStored(stored);
+      progress?.advance(batch.length, results.reduce((n, r) => n + r.versionsAdded.length, 0));
     };
     // One batch is written while the next is read and hashed.
     let batch: PolicyWrite[] = [];
@@ -98,7 +100,9 @@ export class ImportService {
     } finally {
       await writing?.catch(() => {}); // never leave a write running behind a failure
     }
-    await events?.policiesChanged(touched, signal, { firstSeenRecorded: true });
+    progress?.startPhase('events', new Set(touched).size);
+    await events?.policiesChanged(touched, signal, { firstSeenRecorded: true, onProgress: (n) => progress?.advance(n) });
+    progress?.finish();
     this.deps.log.info(summary, 'import finished');
     return summary;
   }

@@ -70,7 +70,7 @@ export function readImportSource(spec: string, opts: ReadImportOptions = {}): Im
       iterated = true;
       switch (layout.layout) {
         case 'dataset-file':
-          return readDatasetFile(layout.file, report);
+          return readDatasetFile(layout.file, report, opts.onTotal);
         case 'iamtrail-snapshots':
           return readIamtrailSnapshots(layout.dir, layout.requireNoExtension, opts, report);
         case 'iamtrail-history':

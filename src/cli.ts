@@ -14,6 +14,9 @@ Usage:
                                        IAMTrail/SummitRoute policies/ layout)
   policywatch migrate                  apply database migrations and exit
   policywatch diff <policy> <from> <to> [--json]  semantic diff of two stored versions
+  policywatch status [--check]         last runs, counts and source states from the database;
+                                       --check exits 1 when the service is not ready
+  policywatch --version                the installed version
 
 Configuration comes from the environment; see README.md.`;
 
@@ -22,6 +25,11 @@ async function main(argv: string[]): Promise<number> {
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     console.log(USAGE);
     return cmd ? 0 : 2;
+  }
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    const { packageVersion } = await import('./core/paths.ts');
+    console.log(`policywatch ${packageVersion()} (node ${process.version})`);
+    return 0;
   }
   let config: Config;
   try {
@@ -73,8 +81,14 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) throw new UsageError('import takes one argument: a file, a directory or an npm package name');
       const spec = positionals[0] as string;
       const { importHistory } = await import('./jobs/jobs.ts');
+      const { Progress, logProgress } = await import('./core/progress.ts');
+      const { progressBar } = await import('./commands/progress-bar.ts');
       return withApp(config, async (app) => {
-        const summary = await importHistory({ services: app.services, log: app.log, signal: new AbortController().signal }, spec);
+        // A bar on a terminal; elsewhere progress log lines (at the configured level, which the
+        // one-shot commands otherwise raise to warn).
+        const sink = process.stderr.isTTY ? progressBar(process.stderr) : logProgress(app.log.child({ component: 'import' }, { level: config.logLevel }));
+        const progress = new Progress('import', [sink]);
+        const summary = await importHistory({ services: app.services, log: app.log, signal: new AbortController().signal }, spec, progress);
         console.log(JSON.stringify(summary, null, 2));
         return 0;
       });
@@ -102,6 +116,12 @@ async function main(argv: string[]): Promise<number> {
           write: (t) => process.stdout.write(t), isTTY: !!process.stdout.isTTY, env: process.env,
         }));
     }
+    case 'status': {
+      const { values } = parseArgs({ args: rest, options: { check: { type: 'boolean', default: false } } });
+      const report = await statusFromDatabase(config);
+      console.log(JSON.stringify(report, null, 2));
+      return values.check && !report.ready ? 1 : 0;
+    }
     default:
       throw new UsageError(`unknown command "${cmd}"`);
   }
@@ -118,6 +138,21 @@ async function withApp(config: Config, fn: (app: FastifyInstance) => Promise<num
     return await fn(app);
   } finally {
     await app.close();
+  }
+}
+
+/** `status` reads the database as it is: no migration, no seeding, no schedules. */
+async function statusFromDatabase(config: Config) {
+  const [{ openDatabase }, { pendingMigrations }, { createServices }, { statusReport }, { packageVersion }, { default: pino }] = await Promise.all([
+    import('./db/database.ts'), import('./db/migrate.ts'), import('./container.ts'), import('./commands/status.ts'), import('./core/paths.ts'), import('pino'),
+  ]);
+  const log = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination(2));
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+  try {
+    const services = createServices({ config, db, log });
+    return await statusReport(services, { version: packageVersion(), pendingMigrations: await pendingMigrations(db) });
+  } finally {
+    await db.close();
   }
 }
 

@@ -46,7 +46,7 @@ export function judgeSource(i: { enabled: boolean; runs: readonly PollRunRow[]; 
   const lastSuccess = finished.find((r) => SUCCESS.includes(r.status));
   const lastSuccessAt = lastSuccess ? (lastSuccess.finishedAt ?? lastSuccess.startedAt) : null;
   const off = (reason: SourceReason): SourceStatus => ({
-    ...base, state: 'disabled', reason, enabled: false, ready: true, lastSuccessAt: lastSuccessAt?.toISOString() ?? null, ageSeconds: null,
+    state: 'disabled', reason, enabled: false, ready: true, ...base, lastSuccessAt: lastSuccessAt?.toISOString() ?? null, ageSeconds: null,
   });
   if (!i.enabled) return off('switched-off');
   if (latest?.status === 'skipped') return off('no-credentials');
@@ -64,7 +64,7 @@ export function judgeSource(i: { enabled: boolean; runs: readonly PollRunRow[]; 
   const stale = i.maxAgeSeconds > 0 && ageSeconds !== null && ageSeconds > i.maxAgeSeconds;
   const state = failingSince ? `failing since ${failingSince.toISOString()}` : stale ? 'stale' : lastSuccess ? 'ok' : 'pending';
   const reason: SourceReason = failingSince ? (stale ? 'stale' : 'failing') : stale ? 'stale' : lastSuccess ? 'ok' : 'pending';
-  return { ...base, state, reason, enabled: true, ready: !stale, lastSuccessAt: lastSuccessAt?.toISOString() ?? null, ageSeconds };
+  return { state, reason, enabled: true, ready: !stale, ...base, lastSuccessAt: lastSuccessAt?.toISOString() ?? null, ageSeconds };
 }
 
 /** Enough history to find when a run of failures began, bounded so the check stays cheap. */

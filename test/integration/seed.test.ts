@@ -30,7 +30,7 @@ test('an empty database is seeded once, and an interrupted seed resumes', async 
     assert.equal(d.body.status, 'seeding');
     assert.equal(d.body.checks.seed.state, 'seeding');
   }
-  const progressed = during.map((d) => d.body.checks.seed.progress).filter((p) => p !== undefined && p.policiesDone > 0);
+  const progressed = during.map((d) => d.body.checks.seed.progress).filter((p): p is NonNullable<typeof p> => p !== undefined && p.policiesDone > 0);
   assert.ok(progressed.length > 0, 'progress reported during the seed');
   assert.ok(progressed.every((p) => p.phase === 'events' || p.policiesTotal === 1594), 'the dataset says how many policies it holds');
   await waitFor('the seed state to settle', async () => (await app.inject('/readyz')).statusCode === 200, { timeoutMs: 10_000 });

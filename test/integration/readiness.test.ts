@@ -1,0 +1,137 @@
+// /readyz tells the truth: a failing enabled source turns it 503 once stale (a switched-off one
+// never does), and a database that stops answering gives 503 within 2 s with a stable reason,
+// never a raw error, while /healthz (liveness) keeps answering.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Static } from '@sinclair/typebox';
+import { build, testConfig } from '../support/app.ts';
+import { createTestDatabaseUrl } from '../support/db.ts';
+import { waitFor } from '../support/cli.ts';
+import { buildApp } from '../../src/app.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import type { IamSource } from '../../src/core/iam.ts';
+import type { Readiness } from '../../src/http/schemas/health.ts';
+
+type Ready = Static<typeof Readiness>;
+
+/** An IAM source whose every call fails the way an unreachable endpoint does. */
+const failingIam: IamSource = {
+  apiCalls: 0,
+  listPolicies: async () => {
+    throw Object.assign(new Error('ListPolicies: network error: connect ECONNREFUSED 127.0.0.1:9'), { code: 'NetworkError' });
+  },
+  listPolicyVersions: async () => [],
+  getPolicyVersion: async () => {
+    throw new Error('not reached');
+  },
+};
+
+test('a failing enabled source turns /readyz to 503 once it is stale', async (t) => {
+  const app = await build(t, { iam: failingIam, config: { readyMaxPollAgeSeconds: 2 } });
+  const before = await app.inject('/readyz');
+  assert.equal(before.statusCode, 200, before.body);
+  assert.equal((before.json() as Ready).checks.sources?.iam.state, 'pending');
+
+  const r = await app.scheduler.runNow('iam');
+  assert.ok(r.ran);
+  const failing = (await app.inject('/readyz')).json() as Ready;
+  assert.match(failing.checks.sources?.iam.state ?? '', /^failing since \d{4}-\d\d-\d\dT/);
+  // One failure (or a slow machine already past the 2 s): the state says failing, readiness follows the age.
+  if (failing.checks.sources?.iam.reason === 'failing') assert.equal(failing.status, 'ready');
+
+  await waitFor('/readyz to turn 503', async () => (await app.inject('/readyz')).statusCode === 503, { timeoutMs: 15_000 });
+  const res = await app.inject('/readyz');
+  const stale = res.json() as Ready;
+  assert.equal(stale.status, 'not_ready');
+  assert.equal(stale.checks.sources?.iam.reason, 'stale');
+  assert.equal(stale.checks.sources?.iam.ready, false);
+  assert.match(stale.checks.sources?.iam.state ?? '', /^failing since /);
+  assert.equal(stale.checks.sources?.rss.state, 'pending', 'a source that never ran is not what failed');
+  assert.equal(res.headers['retry-after'], '5');
+  assert.equal((await app.inject('/healthz')).statusCode, 200, 'liveness does not follow readiness');
+});
+
+test('the same failures on a switched-off source leave /readyz at 200', async (t) => {
+  const app = await build(t, { iam: failingIam, config: { readyMaxPollAgeSeconds: 1, pollCron: null } });
+  assert.ok((await app.scheduler.runNow('iam')).ran, 'a manual poll still runs');
+  await new Promise((r) => setTimeout(r, 1500));
+  const res = await app.inject('/readyz');
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json() as Ready;
+  assert.deepEqual({ state: body.checks.sources?.iam.state, reason: body.checks.sources?.iam.reason }, { state: 'disabled', reason: 'switched-off' });
+});
+
+/** A TCP proxy whose traffic can be held (as a network that silently drops packets) and let go. */
+async function startTcpGate(target: URL) {
+  const pairs = new Set<[Socket, Socket]>();
+  let held = false;
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    if (held) for (const s of pair) s.pause();
+    const close = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = new URL(target);
+  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: url.href,
+    hold() {
+      held = true;
+      for (const p of pairs) for (const s of p) s.pause();
+    },
+    release() {
+      held = false;
+      for (const p of pairs) for (const s of p) s.resume();
+    },
+    async stop() {
+      for (const p of pairs) for (const s of p) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+test('/readyz answers 503 within 2 s while the database is silent, and recovers', async (t) => {
+  const { url, drop } = await createTestDatabaseUrl();
+  const gate = await startTcpGate(new URL(url));
+  const db = await openDatabase({ databaseUrl: gate.url, poolMax: 4 });
+  const app = await buildApp({ config: testConfig(), db, worker: false, seed: false, logger: false });
+  t.after(async () => {
+    gate.release();
+    await app.close();
+    await db.close();
+    await gate.stop();
+    await drop();
+  });
+  await app.ready();
+  assert.equal((await app.inject('/readyz')).statusCode, 200);
+
+  gate.hold();
+  for (let i = 0; i < 2; i++) {
+    const started = performance.now();
+    const res = await app.inject('/readyz');
+    const ms = performance.now() - started;
+    assert.ok(ms < 2000, `answered in ${Math.round(ms)} ms`);
+    assert.equal(res.statusCode, 503);
+    const body = res.json() as Ready;
+    assert.deepEqual(body.checks.database, { state: 'timeout' });
+    assert.equal(body.status, 'not_ready');
+    assert.doesNotMatch(res.body, /ECONN|timeout expired|Connection|Error/, 'no raw database error');
+  }
+  const live = await app.inject('/healthz');
+  assert.equal(live.statusCode, 200);
+
+  gate.release();
+  await waitFor('/readyz to recover', async () => (await app.inject('/readyz')).statusCode === 200, { timeoutMs: 15_000 });
+});

@@ -80,7 +80,7 @@ test('the terminal bar redraws one line per phase and ends with a newline', () =
   p.setTotal(4);
   c.tick(10);
   p.advance(2, 2);
-  assert.match(out, /^\r\x1b\[2K\[#{12}-{12}\] import: versions 2\/4 policies, 2 versions/);
+  assert.ok(out.startsWith(`\r\u001b[2K[${'#'.repeat(12)}${'-'.repeat(12)}] import: versions 2/4 policies, 2 versions`), JSON.stringify(out));
   p.startPhase('events', 2);
   c.tick(10);
   p.advance(2);

@@ -4,7 +4,8 @@
 # BUILD_ID matches the sources, else the sources through tsx); the runtime stage copies the result
 # onto a clean base.
 
-FROM node:20-bookworm-slim AS build
+# Node 24 LTS, pinned to an exact release so a rebuild gets the same runtime (bump deliberately).
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 ENV PRISMA_HIDE_UPDATE_MESSAGE=1
 # npm ci's postinstall runs scripts/prisma-generate.mjs, which needs the schema and the script.
@@ -24,7 +25,7 @@ RUN npm run build
 # this drops typescript, eslint, @types.
 RUN npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24.22.3-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 POLICYWATCH_DATA_DIR=/data
 # Application files stay root-owned: the service user can read but not modify its own code.

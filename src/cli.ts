@@ -147,10 +147,21 @@ async function statusFromDatabase(config: Config) {
     import('./db/database.ts'), import('./db/migrate.ts'), import('./container.ts'), import('./commands/status.ts'), import('./core/paths.ts'), import('pino'),
   ]);
   const log = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination(2));
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+  const kind = config.databaseUrl ? 'postgres' : 'pglite';
+  let db: Awaited<ReturnType<typeof openDatabase>> | undefined;
+  let pending: string[];
   try {
-    const services = createServices({ config, db, log });
-    return await statusReport(services, { version: packageVersion(), pendingMigrations: await pendingMigrations(db) });
+    db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+    pending = await pendingMigrations(db);
+  } catch (err) {
+    await db?.close().catch(() => {});
+    // A data directory another process holds is the user's to fix; say so as the other commands do.
+    if ((err as { code?: string }).code === 'DATA_DIR_BUSY') throw err;
+    log.warn({ code: (err as { code?: string }).code }, 'database unreachable');
+    return { version: packageVersion(), database: { kind, state: 'unreachable' as const, pendingMigrations: [] }, counts: null, sources: null, lastRuns: [], ready: false };
+  }
+  try {
+    return await statusReport(createServices({ config, db, log }), { version: packageVersion(), pendingMigrations: pending });
   } finally {
     await db.close();
   }

@@ -7,7 +7,8 @@ import type { SourceName, SourceStatus } from '../services/readiness-service.ts'
 
 export interface StatusReport {
   version: string;
-  database: { kind: string; pendingMigrations: string[] };
+  /** unreachable: the database did not answer (the report then says nothing else). */
+  database: { kind: string; state: 'ok' | 'unreachable'; pendingMigrations: string[] };
   counts: { policies: number; versions: number } | null;
   sources: Record<SourceName, SourceStatus> | null;
   lastRuns: PollRunRow[];
@@ -17,7 +18,7 @@ export interface StatusReport {
 const LAST_RUNS = 10;
 
 export async function statusReport(services: Services, o: { version: string; pendingMigrations: string[] }): Promise<StatusReport> {
-  const database = { kind: services.db.kind, pendingMigrations: o.pendingMigrations };
+  const database = { kind: services.db.kind, state: 'ok' as const, pendingMigrations: o.pendingMigrations };
   // A database whose schema is behind this code cannot answer the rest truthfully.
   if (o.pendingMigrations.length > 0) return { version: o.version, database, counts: null, sources: null, lastRuns: [], ready: false };
   const [counts, sources, lastRuns] = await Promise.all([

@@ -53,7 +53,7 @@ export async function seedIfEmpty(h: JobHelpers, progress?: Progress): Promise<b
   const unfinished = last !== undefined && last.status !== 'succeeded';
   if (policies > 0 && !unfinished) return false;
   await runs.abandonRunning('seed');
-  h.log.info({ dataset: DATASET_PACKAGE, resuming: unfinished }, 'seeding from the bundled history dataset');
+  h.log.info({ dataset: DATASET_PACKAGE, resuming: unfinished }, 'seeding from the bundled history dataset in the background (/readyz answers 503 until it is done)');
   const run = await runs.start('seed');
   try {
     const s = await importHistory(h, DATASET_PACKAGE, progress);

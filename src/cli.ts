@@ -73,7 +73,8 @@ async function main(argv: string[]): Promise<number> {
         }
         // One source: the run itself, as before; all: { iam: run, rss: run }.
         if (Object.keys(runs).length > 0) console.log(JSON.stringify(jobs.length === 1 ? runs[jobs[0] as string] : runs, null, 2));
-        return Object.values(runs).some((run) => run.status === 'failed') ? 1 : skipped ? 3 : 0;
+        // A run skipped for want of credentials did not poll either: the warning says what to set.
+        return Object.values(runs).some((run) => run.status === 'failed' || run.status === 'skipped') ? 1 : skipped ? 3 : 0;
       });
     }
     case 'import': {

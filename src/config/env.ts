@@ -103,7 +103,7 @@ export const SETTINGS = [
   { env: 'POLICYWATCH_RSS_CRON', key: 'rssCron', default: '*/15 * * * *', description: 'Documentation-history RSS poll schedule (node-cron); off: no feed polling.', parse: cronOrOff },
   { env: 'POLICYWATCH_DOC_WINDOW_DAYS', key: 'docWindowDays', default: '3', description: 'Days either side of a version\'s AWS creation time within which a documentation-history entry is joined to its change event.', parse: int(0, 60) },
   { env: 'POLICYWATCH_FEED_ALLOW_INTERNAL', key: 'feedAllowInternal', default: 'off', description: 'on: POST /api/feeds accepts URLs on loopback, private and link-local hosts (refused by default: the poller would probe internal services).', parse: onOff },
-  { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
+  { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds without a successful poll after which an enabled source (IAM, documentation feeds) is stale and /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /** Validates the environment. Throws ConfigError naming the first bad variable. */

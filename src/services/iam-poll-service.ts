@@ -9,6 +9,7 @@ import type { NewVersion, PolicyState, PolicyStore, PollError, PollRunRow, PollR
 import type { JsonValue } from '../core/history.ts';
 import { documentHash, versionNumber } from '../core/canonical.ts';
 import { mapPool } from '../core/concurrency.ts';
+import { Progress, logProgress } from '../core/progress.ts';
 
 export interface PollHooks {
   /** Called once per poll with every policy that got versions or a deprecation (change events). */
@@ -24,6 +25,9 @@ export interface IamPollResult {
 
 /** Error code of a skipped run's one error entry. */
 export const NO_CREDENTIALS = 'NO_CREDENTIALS';
+
+/** A poll with this much to fetch is a backfill (a cold database, a long outage): it logs progress. */
+const BACKFILL_POLICIES = 50;
 
 /** More vanished policies than this (or this share of the live ones) in one poll is treated as a fault. */
 const MAX_VANISHED = 25;
@@ -90,6 +94,8 @@ export class IamPollService {
       const work = list.filter((p) => needsWork(p, states.get(p.policyName)));
       const listed = new Set(list.map((p) => p.policyName));
       log.debug({ listed: list.length, toFetch: work.length }, 'iam poll: list done');
+      const progress = work.length >= BACKFILL_POLICIES ? new Progress('iam backfill', [logProgress(log)]) : undefined;
+      progress?.setTotal(work.length);
 
       await mapPool(work, this.deps.concurrency, async (summary) => {
         try {
@@ -99,12 +105,14 @@ export class IamPollService {
             changedIds.push(r.policyId);
           }
           versionsAdded += r.versionsAdded;
+          progress?.advance(1, r.versionsAdded);
         } catch (err) {
           if (signal?.aborted) throw err;
           errors.push({ policy: summary.policyName, code: errCode(err), message: (err as Error).message });
           log.warn({ err, policy: summary.policyName }, 'iam poll: policy failed, will retry next poll');
         }
       }, signal);
+      progress?.finish();
 
       // A policy is deprecated when it left the list or turned non-attachable. Only judged on a
       // complete list (listPolicies throws rather than returning a partial one).

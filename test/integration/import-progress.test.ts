@@ -1,4 +1,4 @@
-// Imports report progress while they run — policies and versions done, rate, ETA — as log lines
+// Imports and backfills report progress while they run — policies and versions done, rate, ETA — as log lines
 // (at most every 2 s) and, from the CLI, on stderr while stdout keeps the JSON summary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,8 @@ import { runCli } from '../support/cli.ts';
 import { importHistory } from '../../src/jobs/jobs.ts';
 import { Progress, logProgress, type ProgressSnapshot } from '../../src/core/progress.ts';
 import type { Logger } from '../../src/core/logger.ts';
+import type { IamSource } from '../../src/core/iam.ts';
+import { IamPollService } from '../../src/services/iam-poll-service.ts';
 
 const POLICIES = 300;
 
@@ -73,4 +75,33 @@ test('the CLI import keeps stdout for the JSON summary and reports progress on s
   assert.ok(progress.length >= 1, r.stderr);
   assert.equal(progress.at(-1)?.progress?.done, true);
   assert.match(progress.at(-1)?.msg ?? '', /^import: events 300\/300 policies, 600 versions/);
+});
+
+test('a backfilling IAM poll logs progress; a quiet one does not', async (t) => {
+  const app = await build(t);
+  const policies = Array.from({ length: 60 }, (_, i) => ({
+    policyName: `BackfillPolicy${i}`, policyId: `ANPA${String(i).padStart(16, '0')}`, arn: `arn:aws:iam::aws:policy/BackfillPolicy${i}`, path: '/',
+    defaultVersionId: 'v1', isAttachable: true, createDate: new Date('2024-01-01T00:00:00Z'), updateDate: new Date('2024-01-01T00:00:00Z'),
+  }));
+  const iam: IamSource = {
+    apiCalls: 0,
+    listPolicies: async () => policies,
+    listPolicyVersions: async () => [{ versionId: 'v1', isDefaultVersion: true, createDate: new Date('2024-01-01T00:00:00Z') }],
+    getPolicyVersion: async () => ({ versionId: 'v1', isDefaultVersion: true, createDate: new Date('2024-01-01T00:00:00Z'), documentText: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}' }),
+  };
+  const lines: { progress?: ProgressSnapshot; msg: string }[] = [];
+  const log = {
+    info: (o: { progress?: ProgressSnapshot }, msg: string) => lines.push({ progress: o.progress, msg }),
+    debug() {}, warn() {}, error() {}, child: () => log,
+  } as unknown as Logger;
+  const service = new IamPollService({ iam, policies: app.services.stores.policies, runs: app.services.stores.pollRuns, log, concurrency: 4 });
+  const cold = await service.poll();
+  assert.equal(cold.versionsAdded, 60);
+  const progress = lines.filter((l) => l.progress);
+  assert.ok(progress.length >= 1);
+  assert.equal(progress.at(-1)?.progress?.done, true);
+  assert.match(progress.at(-1)?.msg ?? '', /^iam backfill: versions 60\/60 policies, 60 versions, [\d.]+\/s, done$/);
+  lines.length = 0;
+  await service.poll();
+  assert.equal(lines.filter((l) => l.progress).length, 0, 'a quiet poll logs no progress');
 });

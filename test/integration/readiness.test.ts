@@ -135,3 +135,20 @@ test('/readyz answers 503 within 2 s while the database is silent, and recovers'
   gate.release();
   await waitFor('/readyz to recover', async () => (await app.inject('/readyz')).statusCode === 200, { timeoutMs: 15_000 });
 });
+
+test('/readyz is 503 "migrating" while the database lacks a migration this code expects', async (t) => {
+  const app = await build(t);
+  const last = (await app.db.sql.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" ORDER BY migration_name DESC LIMIT 1'))[0]?.migration_name;
+  assert.ok(last);
+  // As another process sees it mid-migration: the newest migration not yet finished.
+  await app.db.sql.query('UPDATE "_prisma_migrations" SET finished_at = NULL WHERE migration_name = $1', [last]);
+  const res = await app.inject('/readyz');
+  assert.equal(res.statusCode, 503);
+  const body = res.json() as Ready;
+  assert.equal(body.status, 'migrating');
+  assert.deepEqual(body.checks.migrations, { state: 'pending', pending: [last] });
+  await app.db.sql.query('UPDATE "_prisma_migrations" SET finished_at = now() WHERE migration_name = $1', [last]);
+  const after = await app.inject('/readyz');
+  assert.equal(after.statusCode, 200, after.body);
+  assert.deepEqual((after.json() as Ready).checks.migrations, { state: 'ok', pending: [] });
+});

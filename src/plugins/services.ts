@@ -53,8 +53,10 @@ export default fp(async function services(app: FastifyInstance, opts: ServicesPl
       seed.progress = new Progress('seed', [logProgress(log)]);
       const progress = seed.progress;
       seeding = app.db.withLock(LOCKS.seed, () => seedIfEmpty({ services, log, signal: abort.signal }, progress))
-        .then(() => {
+        .then((seeded) => {
           seed.state = 'done';
+          // Nothing to seed (a database that has its history): no progress to report.
+          if (!seeded) seed.progress = undefined;
         }, (err: unknown) => {
           seed.state = 'failed';
           app.log.error({ err }, 'seeding from the bundled dataset failed');

@@ -51,6 +51,9 @@ test('a failing enabled source turns /readyz to 503 once it is stale', async (t)
   assert.equal(stale.checks.sources?.rss.state, 'pending', 'a source that never ran is not what failed');
   assert.equal(res.headers['retry-after'], '5');
   assert.equal((await app.inject('/healthz')).statusCode, 200, 'liveness does not follow readiness');
+  const bad = await app.inject('/readyz?verbose=1');
+  assert.equal(bad.statusCode, 400);
+  assert.equal((bad.json() as { error: { code: string } }).error.code, 'INVALID_REQUEST');
 });
 
 test('the same failures on a switched-off source leave /readyz at 200', async (t) => {

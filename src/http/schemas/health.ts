@@ -6,6 +6,11 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union(
 
 export const HealthQuery = Type.Object({}, { additionalProperties: false });
 
+/** A query string the routes do not know (400). Same shape as every other error; see src/plugins/errors.ts. */
+export const HealthError = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
+});
+
 export const Liveness = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 
 export const SourceCheck = Type.Object({

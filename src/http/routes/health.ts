@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { pendingMigrations } from '../../db/migrate.ts';
 import type { ProgressSnapshot } from '../../core/progress.ts';
-import { HealthError, HealthQuery, Liveness, Readiness, type ReadinessBody, type SeedProgress } from '../schemas/health.ts';
+import { healthRouteSchemas as s, type ReadinessBody, type SeedProgress } from '../schemas/health.ts';
 
 /** Every database step of /readyz together; a load balancer's probe timeout is usually 2 s or more. */
 export const READY_DEADLINE_MS = 1500;
@@ -23,12 +23,12 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 }
 
 export default async function healthRoutes(app: FastifyInstance) {
-  app.get('/healthz', { schema: { querystring: HealthQuery, response: { 200: Liveness, 400: HealthError } } }, async () => ({ status: 'ok' as const }));
+  app.get('/healthz', { schema: s.healthz }, async () => ({ status: 'ok' as const }));
 
   // Once the database has every migration this code expects it stays so for the process' life.
   let migrated = false;
 
-  app.get('/readyz', { schema: { querystring: HealthQuery, response: { 200: Readiness, 400: HealthError, 503: Readiness } } }, async (_req, reply) => {
+  app.get('/readyz', { schema: s.readyz }, async (_req, reply) => {
     const seedState = app.seed.state;
     const progress = app.seed.progress?.snapshot();
     const seed: ReadinessBody['checks']['seed'] = seedState === 'off' ? { state: 'off' } : { state: seedState };

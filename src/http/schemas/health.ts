@@ -55,3 +55,11 @@ export const Readiness = Type.Object({
 }, { additionalProperties: false });
 
 export type ReadinessBody = Static<typeof Readiness>;
+
+export const healthRouteSchemas = {
+  healthz: { tags: ['operations'], summary: 'Liveness: the process answers', querystring: HealthQuery, response: { 200: Liveness, 400: HealthError } },
+  readyz: {
+    tags: ['operations'], summary: 'Readiness: database, migrations, first-start seed and each poll source, answered within 2 s',
+    querystring: HealthQuery, response: { 200: Readiness, 400: HealthError, 503: Readiness },
+  },
+};

@@ -60,6 +60,9 @@ async function main(argv: string[]): Promise<number> {
       if (!['iam', 'rss', 'all'].includes(values.source)) throw new UsageError(`unknown --source "${values.source}" (iam, rss, all)`);
       const jobs = values.source === 'all' ? ['iam', 'rss'] : [values.source];
       return withApp(config, async (app) => {
+        // SIGTERM/SIGINT: the run in flight is closed as `interrupted` before the process exits.
+        const { installShutdown } = await import('./server.ts');
+        installShutdown(app);
         const runs: Record<string, { status: string }> = {};
         let skipped = false;
         for (const job of jobs) {
@@ -73,8 +76,9 @@ async function main(argv: string[]): Promise<number> {
         }
         // One source: the run itself, as before; all: { iam: run, rss: run }.
         if (Object.keys(runs).length > 0) console.log(JSON.stringify(jobs.length === 1 ? runs[jobs[0] as string] : runs, null, 2));
-        // A run skipped for want of credentials did not poll either: the warning says what to set.
-        return Object.values(runs).some((run) => run.status === 'failed' || run.status === 'skipped') ? 1 : skipped ? 3 : 0;
+        // A run that lost its lock, was closed by the lock's next holder, or was skipped for want of
+        // credentials (the warning says what to set) did not do its work.
+        return Object.values(runs).some((run) => ['failed', 'lost-lock', 'abandoned', 'interrupted', 'skipped'].includes(run.status)) ? 1 : skipped ? 3 : 0;
       });
     }
     case 'import': {
@@ -98,7 +102,8 @@ async function main(argv: string[]): Promise<number> {
       parseArgs({ args: rest, options: {} });
       const { openDatabase } = await import('./db/database.ts');
       const { migrate } = await import('./db/migrate.ts');
-      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const { dbTimeouts } = await import('./plugins/database.ts');
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: dbTimeouts(config) });
       try {
         const applied = await migrate(db);
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');

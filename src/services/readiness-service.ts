@@ -31,8 +31,8 @@ export interface SourceStatus {
 }
 
 const SUCCESS: readonly PollStatus[] = ['succeeded', 'partial'];
-/** Runs that say nothing about whether the source works. */
-const NEUTRAL: readonly PollStatus[] = ['running', 'abandoned', 'skipped'];
+/** Runs that say nothing about whether the source works (a process died, lost its lock or stopped). */
+const NEUTRAL: readonly PollStatus[] = ['running', 'abandoned', 'lost-lock', 'interrupted', 'skipped'];
 
 /** Pure: one source's status from its recent runs (newest first). */
 export function judgeSource(i: { enabled: boolean; runs: readonly PollRunRow[]; maxAgeSeconds: number; now: Date }): SourceStatus {

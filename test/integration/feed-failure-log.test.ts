@@ -28,7 +28,7 @@ test('a feed failing the same way as last time logs at debug after one warn', as
   const app = await build(t, { config: { rssFeeds: [url] } });
   const { log, lines } = captureLog();
   const stores = app.services.stores;
-  const service = new DocHistoryService({ store: stores.docHistory, runs: stores.pollRuns, log });
+  const service = new DocHistoryService({ store: stores.docHistory, runs: stores.pollRuns, log, http: app.services.outbound });
   assert.deepEqual((await service.listFeeds()).map((f) => f.url), [url]);
 
   const failures = () => lines.filter((l) => l.msg === 'feed poll failed').map((l) => l.level);

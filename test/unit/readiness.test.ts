@@ -28,7 +28,7 @@ test('a recent success is ok; none yet is pending; both are ready', () => {
 });
 
 test('failures say since when; they make the source unready only once it is stale', () => {
-  const failing = judge(true, runs(['failed', 5], ['failed', 10], ['abandoned', 12], ['failed', 15], ['succeeded', 20]));
+  const failing = judge(true, runs(['failed', 5], ['failed', 10], ['abandoned', 12], ['lost-lock', 13], ['interrupted', 14], ['failed', 15], ['succeeded', 20]));
   assert.deepEqual(pick(failing), { state: `failing since ${minutesAgo(15).toISOString()}`, reason: 'failing', ready: true, enabled: true });
   assert.equal(failing.lastSuccessAt, minutesAgo(19.5).toISOString());
   const stale = judge(true, runs(['failed', 5], ['failed', 70], ['succeeded', 90]));

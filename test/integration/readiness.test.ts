@@ -3,11 +3,10 @@
 // never a raw error, while /healthz (liveness) keeps answering.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { Static } from '@sinclair/typebox';
 import { build, testConfig } from '../support/app.ts';
 import { createTestDatabaseUrl } from '../support/db.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/cli.ts';
 import { buildApp } from '../../src/app.ts';
 import { openDatabase } from '../../src/db/database.ts';
@@ -66,52 +65,14 @@ test('the same failures on a switched-off source leave /readyz at 200', async (t
   assert.deepEqual({ state: body.checks.sources?.iam.state, reason: body.checks.sources?.iam.reason }, { state: 'disabled', reason: 'switched-off' });
 });
 
-/** A TCP proxy whose traffic can be held (as a network that silently drops packets) and let go. */
-async function startTcpGate(target: URL) {
-  const pairs = new Set<[Socket, Socket]>();
-  let held = false;
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    const pair: [Socket, Socket] = [client, upstream];
-    pairs.add(pair);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    if (held) for (const s of pair) s.pause();
-    const close = () => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = new URL(target);
-  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: url.href,
-    hold() {
-      held = true;
-      for (const p of pairs) for (const s of p) s.pause();
-    },
-    release() {
-      held = false;
-      for (const p of pairs) for (const s of p) s.resume();
-    },
-    async stop() {
-      for (const p of pairs) for (const s of p) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
-
 test('/readyz answers 503 within 2 s while the database is silent, and recovers', async (t) => {
   const { url, drop } = await createTestDatabaseUrl();
-  const gate = await startTcpGate(new URL(url));
-  const db = await openDatabase({ databaseUrl: gate.url, poolMax: 4 });
+  const target = new URL(url);
+  const gate = await startTcpProxy(target.hostname, Number(target.port));
+  const db = await openDatabase({ databaseUrl: gate.url(url), poolMax: 4 });
   const app = await buildApp({ config: testConfig(), db, worker: false, seed: false, logger: false });
   t.after(async () => {
-    gate.release();
+    gate.restore();
     await app.close();
     await db.close();
     await gate.stop();
@@ -120,7 +81,7 @@ test('/readyz answers 503 within 2 s while the database is silent, and recovers'
   await app.ready();
   assert.equal((await app.inject('/readyz')).statusCode, 200);
 
-  gate.hold();
+  gate.drop();
   for (let i = 0; i < 2; i++) {
     const started = performance.now();
     const res = await app.inject('/readyz');
@@ -135,7 +96,7 @@ test('/readyz answers 503 within 2 s while the database is silent, and recovers'
   const live = await app.inject('/healthz');
   assert.equal(live.statusCode, 200);
 
-  gate.release();
+  gate.restore();
   await waitFor('/readyz to recover', async () => (await app.inject('/readyz')).statusCode === 200, { timeoutMs: 15_000 });
 });
 

@@ -51,10 +51,15 @@ describe('IAM poll fencing: the lock\'s backend terminated mid-poll', { timeout:
     cleanups.push(async () => killIfRunning(p));
     return p;
   };
-  /** A poll --once that waits at the gate on AmazonQFullAccess's versions after others were stored. */
+  /**
+   * A poll --once that waits at the gate on AmazonQFullAccess's versions after the policies listed
+   * before it were stored. One policy at a time, so nothing else of it is in flight: whatever it
+   * does next happens after the test's move (a second worker could be mid-write, or find the lock
+   * gone on its own, before the test looks).
+   */
   const pollHeldMidRun = async (db: Awaited<ReturnType<typeof freshDb>>) => {
     gate.hold((r) => r.action === 'GetPolicyVersion' && policyOf(r) === 'AmazonQFullAccess');
-    const p = watch(spawnCli(['poll', '--once'], db.env));
+    const p = watch(spawnCli(['poll', '--once'], { ...db.env, POLICYWATCH_IAM_CONCURRENCY: '1' }));
     await waitFor('the poll to be mid-run with some versions stored', async () => gate.held().length > 0 && (await db.versions()).length > 0, {
       timeoutMs: 90_000, abortIf: () => (p.exited() ? `poll exited early: ${p.stderr()}` : undefined),
     });

@@ -119,6 +119,18 @@ describe('outbound client against a local server', () => {
     assert.equal(await reason(open.fetch(`http://127.0.0.1:${port}/to-other-loopback`)), 'blocked-address');
   });
 
+  test('the address is judged at connect time: a name that re-resolves inside after the check is refused', async () => {
+    let lookups = 0;
+    // DNS rebinding: public for the create-time check, loopback by the time of the fetch.
+    const rebinding: Resolver = async () => (lookups++ === 0 ? [{ address: '93.184.216.34', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]);
+    const strict = client({ allowPrivate: false, resolver: rebinding });
+    assert.equal((await strict.checkUrl(`http://rebind.example:${port}/ok`)).hostname, 'rebind.example');
+    const before = hits.length;
+    assert.equal(await reason(strict.fetch(`http://rebind.example:${port}/ok`)), 'blocked-address');
+    assert.ok(lookups >= 2, 'the fetch resolved the name again');
+    assert.equal(hits.length, before, 'nothing reached the server');
+  });
+
   test('at most three redirects are followed, each one re-checked', async () => {
     const open = client({ allowPrivate: true });
     assert.equal(await (await open.fetch(`http://127.0.0.1:${port}/hop/2`)).text(), 'ok', 'three hops');
@@ -136,6 +148,8 @@ describe('outbound client against a local server', () => {
     assert.equal(err.reason, 'connect-failed');
     assert.doesNotMatch(err.message, /ECONNREFUSED|127\.0\.0\.1|\d{4,5}/);
     assert.equal(await reason(open.fetch('http://nowhere.example/')), 'dns-failed');
+    const slowDns = client({ allowPrivate: true, connectTimeoutMs: 200, resolver: () => new Promise(() => {}) });
+    assert.equal(await reason(slowDns.checkUrl('http://slow.example/')), 'timeout', 'a resolver that never answers is bounded');
     assert.equal(await reason(open.fetch('gopher://example.com/')), 'blocked-scheme');
     assert.equal(await reason(open.fetch('http://u:p@example.com/')), 'invalid-url');
     const hang = createServer(() => undefined);

@@ -45,11 +45,12 @@ export function createOutboundClient(o: OutboundClientOptions): OutboundClient {
   const policy: AddressPolicy = { allowPrivate: o.allowPrivate, admit: o.admit };
   const resolver = o.resolver ?? systemResolver;
   const maxRedirects = o.maxRedirects ?? OUTBOUND_DEFAULTS.maxRedirects;
+  const connectTimeoutMs = o.connectTimeoutMs ?? OUTBOUND_DEFAULTS.connectTimeoutMs;
   let agent: Agent | undefined;
   // Built on first use: a process that never fetches opens no pool.
   const dispatcher = () => (agent ??= createGuardedDispatcher({
     policy, resolver,
-    connectTimeoutMs: o.connectTimeoutMs ?? OUTBOUND_DEFAULTS.connectTimeoutMs,
+    connectTimeoutMs,
     headersTimeoutMs: o.headersTimeoutMs ?? OUTBOUND_DEFAULTS.headersTimeoutMs,
     bodyTimeoutMs: o.bodyTimeoutMs ?? OUTBOUND_DEFAULTS.bodyTimeoutMs,
   }));
@@ -98,7 +99,16 @@ export function createOutboundClient(o: OutboundClientOptions): OutboundClient {
     },
     async checkUrl(raw) {
       const url = parseOutboundUrl(raw);
-      await resolveAllowed(url.hostname, policy, resolver);
+      // A fetch's lookup falls under the connect timeout; a check outside a fetch gets the same bound.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new OutboundError('timeout')), connectTimeoutMs);
+      });
+      try {
+        await Promise.race([resolveAllowed(url.hostname, policy, resolver), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
       return url;
     },
     async close() {

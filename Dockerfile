@@ -4,7 +4,8 @@
 # BUILD_ID matches the sources, else the sources through tsx); the runtime stage copies the result
 # onto a clean base.
 
-FROM node:20-bookworm-slim AS build
+# Node 24 LTS, pinned to an exact release so a rebuild gets the same runtime (bump deliberately).
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 ENV PRISMA_HIDE_UPDATE_MESSAGE=1
 # npm ci's postinstall runs scripts/prisma-generate.mjs, which needs the schema and the script.
@@ -24,7 +25,7 @@ RUN npm run build
 # this drops typescript, eslint, @types.
 RUN npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24.22.3-bookworm-slim AS runtime
 WORKDIR /app
 # git reads an IAMTrail clone's history (policywatch import <clone>, POLICYWATCH_IAMTRAIL_REPO).
 RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*

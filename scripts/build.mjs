@@ -27,11 +27,15 @@ if (!existsSync(tsc)) {
 rmSync(stampFile, { force: true });
 rmSync(join(ROOT, 'dist', 'BUILD_ID'), { force: true });
 const project = join(ROOT, bench ? 'tsconfig.bench.json' : 'tsconfig.build.json');
+// npm start runs this first: say why the first start after an install or an edit takes a while.
+console.error(`policywatch: building dist/ from the TypeScript sources (once per change to ${dirs.join(', ')})…`);
+const started = performance.now();
 const res = spawnSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit', cwd: ROOT });
 if (res.status !== 0) {
   console.error(`build failed: tsc -p ${project} exited ${res.status}`);
   process.exit(res.status ?? 1);
 }
 writeFileSync(stampFile, `${id}\n`);
+console.error(`policywatch: built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 // A bench build contains the service build too.
 if (bench) writeFileSync(join(ROOT, 'dist', 'BUILD_ID'), `${sourceHash(['src'])}\n`);

@@ -16,6 +16,9 @@ Usage:
   policywatch diff <policy> <from> <to> [--json]  semantic diff of two stored versions
   policywatch keys create --role admin|read [--name N]  new API key, printed once
   policywatch keys list | keys revoke <id>   API keys (hashes only are stored)
+  policywatch status [--check]         last runs, counts and source states from the database;
+                                       --check exits 1 when the service is not ready
+  policywatch --version                the installed version
 
 Configuration comes from the environment; see README.md.`;
 
@@ -24,6 +27,11 @@ async function main(argv: string[]): Promise<number> {
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     console.log(USAGE);
     return cmd ? 0 : 2;
+  }
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    const { packageVersion } = await import('./core/paths.ts');
+    console.log(`policywatch ${packageVersion()} (node ${process.version})`);
+    return 0;
   }
   let config: Config;
   try {
@@ -70,8 +78,9 @@ async function main(argv: string[]): Promise<number> {
         }
         // One source: the run itself, as before; all: { iam: run, rss: run }.
         if (Object.keys(runs).length > 0) console.log(JSON.stringify(jobs.length === 1 ? runs[jobs[0] as string] : runs, null, 2));
-        // A run that lost its lock, or was closed by the lock's next holder, did not finish its work.
-        return Object.values(runs).some((run) => ['failed', 'lost-lock', 'abandoned', 'interrupted'].includes(run.status)) ? 1 : skipped ? 3 : 0;
+        // A run that lost its lock, was closed by the lock's next holder, or was skipped for want of
+        // credentials (the warning says what to set) did not do its work.
+        return Object.values(runs).some((run) => ['failed', 'lost-lock', 'abandoned', 'interrupted', 'skipped'].includes(run.status)) ? 1 : skipped ? 3 : 0;
       });
     }
     case 'import': {
@@ -79,8 +88,14 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) throw new UsageError('import takes one argument: a file, a directory or an npm package name');
       const spec = positionals[0] as string;
       const { importHistory } = await import('./jobs/jobs.ts');
+      const { Progress, logProgress } = await import('./core/progress.ts');
+      const { progressBar } = await import('./commands/progress-bar.ts');
       return withApp(config, async (app) => {
-        const summary = await importHistory({ services: app.services, log: app.log, signal: new AbortController().signal }, spec);
+        // A bar on a terminal; elsewhere progress log lines (at the configured level, which the
+        // one-shot commands otherwise raise to warn).
+        const sink = process.stderr.isTTY ? progressBar(process.stderr) : logProgress(app.log.child({ component: 'import' }, { level: config.logLevel }));
+        const progress = new Progress('import', [sink]);
+        const summary = await importHistory({ services: app.services, log: app.log, signal: new AbortController().signal }, spec, progress);
         console.log(JSON.stringify(summary, null, 2));
         return 0;
       });
@@ -113,6 +128,12 @@ async function main(argv: string[]): Promise<number> {
       const { keysCommand } = await import('./commands/keys.ts');
       return withApp(config, (app) => keysCommand(app.services, rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }));
     }
+    case 'status': {
+      const { values } = parseArgs({ args: rest, options: { check: { type: 'boolean', default: false } } });
+      const report = await statusFromDatabase(config);
+      console.log(JSON.stringify(report, null, 2));
+      return values.check && !report.ready ? 1 : 0;
+    }
     default:
       throw new UsageError(`unknown command "${cmd}"`);
   }
@@ -129,6 +150,32 @@ async function withApp(config: Config, fn: (app: FastifyInstance) => Promise<num
     return await fn(app);
   } finally {
     await app.close();
+  }
+}
+
+/** `status` reads the database as it is: no migration, no seeding, no schedules. */
+async function statusFromDatabase(config: Config) {
+  const [{ openDatabase }, { pendingMigrations }, { createServices }, { statusReport }, { packageVersion }, { default: pino }] = await Promise.all([
+    import('./db/database.ts'), import('./db/migrate.ts'), import('./container.ts'), import('./commands/status.ts'), import('./core/paths.ts'), import('pino'),
+  ]);
+  const log = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination(2));
+  const kind = config.databaseUrl ? 'postgres' : 'pglite';
+  let db: Awaited<ReturnType<typeof openDatabase>> | undefined;
+  let pending: string[];
+  try {
+    db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+    pending = await pendingMigrations(db);
+  } catch (err) {
+    await db?.close().catch(() => {});
+    // A data directory another process holds is the user's to fix; say so as the other commands do.
+    if ((err as { code?: string }).code === 'DATA_DIR_BUSY') throw err;
+    log.warn({ code: (err as { code?: string }).code }, 'database unreachable');
+    return { version: packageVersion(), database: { kind, state: 'unreachable' as const, pendingMigrations: [] }, counts: null, sources: null, lastRuns: [], ready: false };
+  }
+  try {
+    return await statusReport(createServices({ config, db, log }), { version: packageVersion(), pendingMigrations: pending });
+  } finally {
+    await db.close();
   }
 }
 

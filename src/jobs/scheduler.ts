@@ -9,7 +9,8 @@ import type { JobHelpers } from './jobs.ts';
 
 export interface JobDef<R = unknown> {
   name: string;
-  cron: string;
+  /** null: the job is switched off (runNow still runs it on request). */
+  cron: string | null;
   lock: bigint;
   /** Poll-run source whose 'running' rows a dead process may have left behind. */
   runSource?: string;
@@ -37,6 +38,10 @@ export class Scheduler {
     // scheduling then would leave cron timers running on a stopped scheduler.
     if (this.stopped || this.tasks.length > 0) return;
     for (const job of this.o.jobs) {
+      if (job.cron === null) {
+        this.o.log.info({ job: job.name }, 'job switched off by its cron setting');
+        continue;
+      }
       const task = cron.schedule(job.cron, () => {
         this.runNow(job.name).catch((err: unknown) => {
           if (err instanceof JobBusyError) this.o.log.debug({ job: job.name }, 'tick skipped: previous run still going');

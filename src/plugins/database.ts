@@ -16,10 +16,13 @@ export default fp(async function database(app: FastifyInstance, opts: { config: 
   // Each concurrent policy write holds a connection for its transaction, plus the lock sessions
   // (poller, RSS poller, seed) and the API's own queries.
   const poolMax = Math.max(10, opts.config.iamConcurrency + 6);
+  // The first start on an empty data directory spends seconds here: say what is going on.
+  if (owned) app.log.info(opts.config.databaseUrl ? 'connecting to Postgres' : `opening the embedded database in ${opts.config.dataDir}`);
   const db = opts.db ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, dataDir: opts.config.dataDir, poolMax, timeouts: dbTimeouts(opts.config) }));
   try {
+    app.log.info('applying database migrations');
     const applied = await migrate(db);
-    if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
+    app.log.info({ applied }, applied.length > 0 ? 'migrations applied' : 'database schema is up to date');
   } catch (err) {
     if (owned) await db.close();
     throw err;

@@ -9,11 +9,19 @@ import { Scheduler } from '../jobs/scheduler.ts';
 import { defaultJobs } from '../jobs/definitions.ts';
 import { seedIfEmpty } from '../jobs/jobs.ts';
 import { LOCKS } from '../db/database.ts';
+import { Progress, logProgress } from '../core/progress.ts';
+
+/** The first-start seed as this process sees it (/readyz reports it). */
+export interface SeedState {
+  state: 'off' | 'seeding' | 'done' | 'failed';
+  progress: Progress | undefined;
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
     services: Services;
     scheduler: Scheduler;
+    seed: SeedState;
   }
 }
 
@@ -32,6 +40,8 @@ export default fp(async function services(app: FastifyInstance, opts: ServicesPl
   const scheduler = new Scheduler({ services, log: app.log.child({ component: 'scheduler' }), jobs: defaultJobs(opts.config) });
   app.decorate('services', services);
   app.decorate('scheduler', scheduler);
+  const seed: SeedState = { state: 'off', progress: undefined };
+  app.decorate('seed', seed);
 
   let seeding: Promise<unknown> | undefined;
   app.addHook('onReady', async () => {
@@ -40,9 +50,22 @@ export default fp(async function services(app: FastifyInstance, opts: ServicesPl
       const abort = new AbortController();
       app.addHook('onClose', async () => abort.abort());
       // withLock, not try: a replica that loses the race waits, so its first poll sees the seed.
-      seeding = app.db.withLock(LOCKS.seed, () => seedIfEmpty({ services, log: app.log.child({ component: 'seed' }), signal: abort.signal }))
-        .catch((err: unknown) => app.log.error({ err }, 'seeding from the bundled dataset failed'));
+      const log = app.log.child({ component: 'seed' });
+      seed.state = 'seeding';
+      seed.progress = new Progress('seed', [logProgress(log)]);
+      const progress = seed.progress;
+      seeding = app.db.withLock(LOCKS.seed, () => seedIfEmpty({ services, log, signal: abort.signal }, progress))
+        .then((seeded) => {
+          seed.state = 'done';
+          // Nothing to seed (a database that has its history): no progress to report.
+          if (!seeded) seed.progress = undefined;
+        }, (err: unknown) => {
+          seed.state = 'failed';
+          app.log.error({ err }, 'seeding from the bundled dataset failed');
+        });
     }
+    // The IAM source says at start whether it has credentials (one warning when it has none).
+    if (opts.worker && opts.config.pollCron !== null) void services.iamPoll.checkCredentials();
     // The first poll waits for the seed, so it diffs against history instead of backfilling cold.
     if (opts.worker) void Promise.resolve(seeding).then(() => scheduler.start());
   });

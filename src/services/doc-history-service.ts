@@ -283,7 +283,10 @@ export class DocHistoryService {
             errors.push({ feed: f.url, code: r.error.code, message: r.error.message });
             await store.recordFeedPoll(f.id, { status: 'failed', error: message, at });
             outcomes.push({ feedId: f.id, url: f.url, status: 'failed', entriesAdded: 0, entriesUpdated: 0, error: { code: r.error.code, message: r.error.message } });
-            log.warn({ feed: f.url, error: r.error }, 'feed poll failed');
+            // A feed failing the same way as at its last poll (offline, a dead URL) was reported
+            // then: one warning per new failure, not one every poll.
+            const repeat = f.lastStatus === 'failed' && f.lastError === message;
+            log[repeat ? 'debug' : 'warn']({ feed: f.url, error: r.error, repeat }, 'feed poll failed');
             continue;
           }
           if (r.status === 'not_modified') {

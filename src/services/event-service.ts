@@ -230,6 +230,8 @@ export interface PoliciesChangedOptions {
    * are recomputed too.
    */
   datesMoved?: boolean;
+  /** Called with the number of policies whose events were just written (progress reporting). */
+  onProgress?: (policies: number) => void;
 }
 
 export class EventService {
@@ -281,6 +283,7 @@ export class EventService {
         const r = await events.syncEvents(slice, computed);
         written += r.written;
         deleted += r.deleted;
+        opts.onProgress?.(slice.length);
       };
     });
     this.deps.log.info({ policies: ids.length, written, deleted }, 'change events computed');

@@ -4,11 +4,12 @@
 // with unreliable create dates that IAM can correct.
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../core/logger.ts';
-import type { IamPolicySummary, IamSource, IamVersionSummary } from '../core/iam.ts';
+import type { CredentialCheck, IamPolicySummary, IamSource, IamVersionSummary } from '../core/iam.ts';
 import type { NewVersion, PolicyState, PolicyStore, PollError, PollRunRow, PollRunStore, PollStatus } from '../core/stores.ts';
 import type { JsonValue } from '../core/history.ts';
 import { documentHash, versionNumber } from '../core/canonical.ts';
 import { mapPool } from '../core/concurrency.ts';
+import { Progress, logProgress } from '../core/progress.ts';
 import { LockLostError, type LockLease } from '../core/fence.ts';
 import { pollErrorOf } from './poll-errors.ts';
 import type { PoliciesChangedOptions } from './event-service.ts';
@@ -27,13 +28,27 @@ export interface IamPollResult {
   deprecated: string[];
 }
 
+/** Error code of a skipped run's one error entry. */
+export const NO_CREDENTIALS = 'NO_CREDENTIALS';
+
+/** A poll with this much to fetch is a backfill (a cold database, a long outage): it logs progress. */
+const BACKFILL_POLICIES = 50;
+
 /** More vanished policies than this (or this share of the live ones) in one poll is treated as a fault. */
 const MAX_VANISHED = 25;
 const MAX_VANISHED_SHARE = 0.05;
 
+/** The one warning a process without AWS credentials logs: what to set, and how to silence it. */
+export const NO_CREDENTIALS_WARNING = 'no AWS credentials: IAM polls are skipped (recorded as "skipped"). Set AWS_PROFILE (with ~/.aws), '
+  + 'or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with an instance or container role; '
+  + 'POLICYWATCH_POLL_CRON=off switches IAM polling off. The bundled history and the documentation feeds work without them.';
+
 const sameTime = (a: Date | null | undefined, b: Date | null | undefined) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
 
 export class IamPollService {
+  /** Whether the last check found credentials; undefined before the first check. */
+  private hadCredentials: boolean | undefined;
+
   constructor(
     private readonly deps: {
       iam: IamSource;
@@ -47,12 +62,28 @@ export class IamPollService {
   ) {}
 
   /**
+   * Whether the source can sign requests, logged at the first check and whenever it changes only:
+   * a process without credentials warns once, not at every poll.
+   */
+  async checkCredentials(): Promise<CredentialCheck> {
+    const c: CredentialCheck = (await this.deps.iam.checkCredentials?.()) ?? { available: true, source: undefined };
+    if (c.available !== this.hadCredentials) {
+      if (c.available) this.deps.log.info({ credentials: c.source ?? 'found' }, 'AWS credentials found; IAM polling on');
+      else this.deps.log.warn({ reason: c.reason }, NO_CREDENTIALS_WARNING);
+    }
+    this.hadCredentials = c.available;
+    return c;
+  }
+
+  /**
    * `lease`: the poll lock's; checked before each write so a poll whose lock was lost stops
    * (status `lost-lock`) instead of writing beside the lock's next holder.
    */
   async poll(signal?: AbortSignal, onStart?: (run: PollRunRow) => void, lease?: LockLease): Promise<IamPollResult> {
     const { iam, policies, runs, log } = this.deps;
     const now = this.deps.now ?? (() => new Date());
+    const creds = await this.checkCredentials();
+    if (!creds.available) return this.skip(creds.reason, onStart);
     // Every in-flight SDK request listens on the poll's signal.
     if (signal) setMaxListeners(this.deps.concurrency * 2 + 10, signal);
     const run = await runs.start('iam');
@@ -73,6 +104,8 @@ export class IamPollService {
       const work = list.filter((p) => needsWork(p, states.get(p.policyName)));
       const listed = new Set(list.map((p) => p.policyName));
       log.debug({ listed: list.length, toFetch: work.length }, 'iam poll: list done');
+      const progress = work.length >= BACKFILL_POLICIES ? new Progress('iam backfill', [logProgress(log)]) : undefined;
+      progress?.setTotal(work.length);
 
       await mapPool(work, this.deps.concurrency, async (summary) => {
         try {
@@ -83,12 +116,14 @@ export class IamPollService {
           }
           versionsAdded += r.versionsAdded;
           datesCorrected += r.datesCorrected;
+          progress?.advance(1, r.versionsAdded);
         } catch (err) {
           if (signal?.aborted || err instanceof LockLostError) throw err;
           errors.push(pollErrorOf(err, { policy: summary.policyName }));
           log.warn({ err, policy: summary.policyName }, 'iam poll: policy failed, will retry next poll');
         }
       }, signal);
+      progress?.finish();
 
       // A policy is deprecated when it left the list or turned non-attachable. Only judged on a
       // complete list (listPolicies throws rather than returning a partial one).
@@ -146,6 +181,17 @@ export class IamPollService {
     if (finished.status !== status) log.warn({ run: finished.id, status: finished.status, ours: status }, 'iam poll: the run was closed by another process');
     log.info({ run: finished.id, status: finished.status, apiCalls: finished.apiCalls, versionsAdded, datesCorrected, errors: errors.length }, 'iam poll finished');
     return { run: finished, policiesChanged: changed, versionsAdded, datesCorrected, deprecated };
+  }
+
+  /** A run that could not start (no credentials): recorded, so the API and /readyz can say why. */
+  private async skip(reason: string, onStart?: (run: PollRunRow) => void): Promise<IamPollResult> {
+    const run = await this.deps.runs.start('iam');
+    onStart?.(run);
+    const finished = await this.deps.runs.finish(run.id, {
+      status: 'skipped', apiCalls: 0, policiesSeen: 0, policiesChanged: 0, versionsAdded: 0, errors: [{ code: NO_CREDENTIALS, message: reason }],
+    });
+    this.deps.log.debug({ run: finished.id }, 'iam poll skipped: no AWS credentials');
+    return { run: finished, policiesChanged: [], versionsAdded: 0, datesCorrected: 0, deprecated: [] };
   }
 
   private async syncPolicy(p: IamPolicySummary, state: PolicyState | undefined, errors: PollError[], signal?: AbortSignal, lease?: LockLease) {

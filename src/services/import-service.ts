@@ -3,6 +3,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { ImportedPolicy } from '../core/history.ts';
 import type { PolicyStore, PolicyWrite } from '../core/stores.ts';
+import type { Progress } from '../core/progress.ts';
 import type { GrantingVersion, PoliciesChangedOptions } from './event-service.ts';
 import { documentHash, versionNumber } from '../core/canonical.ts';
 import { markUnreliableDates } from '../sources/import/versions.ts';
@@ -29,6 +30,8 @@ export interface ImportSummary {
 export interface ImportOptions {
   /** How far the source's create dates are trusted (src/core/date-sources.ts); default 'dataset'. */
   dateSource?: DateSource;
+  /** Counts, rate and ETA for logs, the CLI's bar and /readyz (src/core/progress.ts). */
+  progress?: Progress | undefined;
 }
 
 /** What the import tells the change-event side (see EventService). */
@@ -53,6 +56,7 @@ export class ImportService {
 
   /** `label` is recorded as the source of every row: "import:<label>". */
   async import(label: string, policies: AsyncIterable<ImportedPolicy>, signal?: AbortSignal, opts: ImportOptions = {}): Promise<ImportSummary> {
+    const progress = opts.progress;
     const source = label.startsWith('import:') ? label : `import:${label}`;
     const dateSource = opts.dateSource ?? 'dataset';
     const batchSize = this.deps.batchSize ?? 100;
@@ -84,6 +88,7 @@ export class ImportService {
         });
       });
       await events?.versionsStored(stored);
+      progress?.advance(batch.length, results.reduce((n, r) => n + r.versionsAdded.length, 0));
     };
     // One batch is written while the next is read and hashed.
     let batch: PolicyWrite[] = [];
@@ -137,10 +142,12 @@ export class ImportService {
     }
     // Corrected dates move events in place (same ids) and change first-seen times: no new event,
     // so nothing downstream treats a correction as a change.
-    await events?.policiesChanged(touched, signal, { firstSeenRecorded: true, datesMoved: summary.datesCorrected > 0 });
+    progress?.startPhase('events', new Set(touched).size);
+    await events?.policiesChanged(touched, signal, { firstSeenRecorded: true, datesMoved: summary.datesCorrected > 0, onProgress: (n) => progress?.advance(n) });
     // Versions of policies this run found already stored are not `touched`: any a killed run left
     // without events are found and computed here, so success means complete.
     if (events) summary.missingEventsComputed = (await events.reconcile(signal)).written;
+    progress?.finish();
     this.deps.log.info(summary, 'import finished');
     return summary;
   }

@@ -15,6 +15,8 @@ import { pollIam } from '../../src/jobs/jobs.ts';
 import type { ErrorBody } from '../../src/http/schemas/common.ts';
 import type { PolicyPage } from '../../src/http/schemas/policies.ts';
 import type { PollRun } from '../../src/http/schemas/poll-runs.ts';
+import type { Static } from '@sinclair/typebox';
+import type { Readiness } from '../../src/http/schemas/health.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -59,11 +61,12 @@ describe('HTTP API', { timeout: 300_000 }, async () => {
 
   test('/healthz and /readyz on a fresh database', async () => {
     assert.deepEqual((await get('/healthz')).body, { status: 'ok' });
-    const ready = await get<{ status: string; checks: { database: string; lastPoll: { finishedAt: null } } }>('/readyz');
+    const ready = await get<Static<typeof Readiness>>('/readyz');
     assert.equal(ready.status, 200);
     assert.equal(ready.body.status, 'ready');
-    assert.equal(ready.body.checks.database, 'ok');
-    assert.equal(ready.body.checks.lastPoll.finishedAt, null, 'never polled: ready, nothing to be stale');
+    assert.deepEqual(ready.body.checks.database, { state: 'ok' });
+    assert.equal(ready.body.checks.sources?.iam.lastSuccessAt, null);
+    assert.equal(ready.body.checks.sources?.iam.state, 'pending', 'never polled: ready, nothing to be stale');
   });
 
   test('POST /api/poll-runs: 202 with the run and its Location; 409 while it runs, here and on another replica', async () => {
@@ -285,7 +288,7 @@ describe('/readyz and the age of the last successful poll', () => {
     const runs = app.db.prisma.pollRun;
     const ready = async () => {
       const r = await app.inject('/readyz');
-      return { status: r.statusCode, body: r.json() as { status: string; checks: { lastPoll: { ageSeconds: number | null; maxAgeSeconds: number } } } };
+      return { status: r.statusCode, body: r.json() as Static<typeof Readiness> };
     };
     assert.equal((await ready()).status, 200);
     const hourAgo = new Date(Date.now() - 3600_000);
@@ -293,8 +296,9 @@ describe('/readyz and the age of the last successful poll', () => {
     const stale = await ready();
     assert.equal(stale.status, 503);
     assert.equal(stale.body.status, 'not_ready');
-    assert.ok((stale.body.checks.lastPoll.ageSeconds ?? 0) >= 3600);
-    assert.equal(stale.body.checks.lastPoll.maxAgeSeconds, 600);
+    assert.ok((stale.body.checks.sources?.iam.ageSeconds ?? 0) >= 3600);
+    assert.equal(stale.body.checks.sources?.iam.maxAgeSeconds, 600);
+    assert.equal(stale.body.checks.sources?.iam.state, 'stale');
     // A recent failure does not make it ready; a recent partial success does.
     await runs.create({ data: { source: 'iam', status: 'failed', finishedAt: new Date() } });
     assert.equal((await ready()).status, 503);

@@ -243,18 +243,21 @@ describe('policywatch command line', { timeout: 600_000 }, () => {
     assert.equal(fake.requestCount(), 1);
   });
 
-  test('poll --once exits 1 when the poll fails (no AWS credentials), and records the failed run', async () => {
+  test('poll --once without AWS credentials records a skipped run, warns once and exits 1', async () => {
     const { fake, url: iamUrl } = await startCorpusIam({ after: (fn) => cleanups.push(fn) });
     const { url, drop } = await createTestDatabaseUrl();
     cleanups.push(drop);
     const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...noCredentials } = fakeAwsEnv(iamUrl);
     const r = await runCli(['poll', '--once'], { DATABASE_URL: url, POLICYWATCH_SEED_DATASET: 'off', ...noCredentials }, { hangGuardMs: 120_000 });
     assert.equal(r.code, 1, `exit ${r.code}: ${r.stderr}`);
-    const run = JSON.parse(r.stdout) as { status: string; errors: { message: string }[] };
-    assert.equal(run.status, 'failed');
+    const run = JSON.parse(r.stdout) as { status: string; errors: { code: string; message: string }[] };
+    assert.equal(run.status, 'skipped');
+    assert.equal(run.errors[0]?.code, 'NO_CREDENTIALS');
     assert.match(run.errors[0]?.message ?? '', /credentials/i);
     assert.equal(fake.requestCount(), 0, 'nothing unsigned was sent');
-    assert.deepEqual(await queryUrl(url, 'SELECT status FROM poll_runs'), [{ status: 'failed' }]);
+    assert.deepEqual(await queryUrl(url, 'SELECT status FROM poll_runs'), [{ status: 'skipped' }]);
+    assert.equal(r.stderr.match(/no AWS credentials/g)?.length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at |"stack"/, 'no stack trace');
   });
 
   test('serve answers HTTP and stops cleanly on SIGTERM', async () => {

@@ -50,9 +50,13 @@ describe('Dockerfile parser (test support)', () => {
 });
 
 describe('Dockerfile', () => {
-  test('is multi-stage on node:20-bookworm-slim', () => {
+  test('is multi-stage on Node 24 LTS (bookworm-slim), pinned to an exact release or digest', () => {
     assert.ok(stages.length >= 2, 'at least two FROM stages');
-    assert.equal(final.image, 'node:20-bookworm-slim');
+    const pinned = /^node:24\.\d+\.\d+-bookworm-slim(?:@sha256:[0-9a-f]{64})?$|^node:24[\w.-]*@sha256:[0-9a-f]{64}$/;
+    for (const stage of stages) assert.match(stage.image, pinned, `stage ${stage.name ?? stage.index}`);
+    assert.equal(new Set(stages.map((st) => st.image)).size, 1, 'build and runtime on the same Node');
+    const pkg = JSON.parse(read('package.json')) as { engines: { node: string } };
+    assert.equal(pkg.engines.node, '>=22', 'engines: the AWS SDK and our dependencies need Node 22 or later');
     assert.ok(stages.slice(0, -1).some((s) => s.name), 'earlier stages are named for COPY --from');
   });
 
@@ -168,14 +172,18 @@ describe('docker-compose.yml', () => {
   type Service = {
     image?: string;
     build?: unknown;
+    pull_policy?: string;
     command?: string[];
     depends_on?: Record<string, { condition?: string }>;
     environment?: string[] | Record<string, string | null>;
     ports?: string[];
+    volumes?: string[];
     healthcheck?: { test?: string[]; disable?: boolean };
     restart?: string;
+    deploy?: { replicas?: number };
   };
-  const compose = parseYaml(read('docker-compose.yml')) as { services: Record<string, Service> };
+  // Compose reads YAML merge keys (<<: *anchor); so must the test.
+  const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
   const services = compose.services;
   const env = (s: Service | undefined): Map<string, string | undefined> => {
     const e = s?.environment ?? [];
@@ -184,53 +192,98 @@ describe('docker-compose.yml', () => {
     }
     return new Map(Object.entries(e).map(([k, v]) => [k, v ?? undefined]));
   };
+  const APP = ['migrate', 'api', 'worker'] as const;
+  const interpolated = (v: string) => /^\$\{[A-Z_][A-Z0-9_]*(?::?[-?][^}]*)?\}$/.test(v);
 
-  test('has postgres and policywatch services', () => {
-    assert.ok(services.postgres);
-    assert.ok(services.policywatch);
-    assert.match(services.postgres.image ?? '', /^postgres:16(\b|$)/);
-    assert.ok(services.postgres.healthcheck?.test?.join(' ').includes('pg_isready'));
-    assert.equal(services.policywatch.build, '.');
-    assert.equal(services.policywatch.restart, 'unless-stopped');
+  test('runs postgres, a one-shot migrate, the API and one worker', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['api', 'migrate', 'postgres', 'worker']);
+    assert.match(services.postgres?.image ?? '', /^postgres:16(\b|$)/);
+    assert.ok(services.postgres?.healthcheck?.test?.join(' ').includes('pg_isready'));
+    assert.deepEqual(services.migrate?.command, ['node', 'bin/policywatch.mjs', 'migrate']);
+    assert.equal(services.migrate?.restart, 'no', 'migrate runs once');
+    assert.deepEqual(services.api?.command, ['node', 'bin/policywatch.mjs', 'serve', '--no-worker']);
+    assert.deepEqual(services.worker?.command, ['node', 'bin/policywatch.mjs', 'worker']);
+    assert.ok((services.worker?.deploy?.replicas ?? 1) === 1, 'one worker by default (scale on purpose)');
+    for (const name of ['api', 'worker']) assert.equal(services[name]?.restart, 'unless-stopped');
   });
 
-  test('policywatch waits for a healthy postgres and points DATABASE_URL at it', () => {
-    assert.equal(services.policywatch?.depends_on?.postgres?.condition, 'service_healthy');
-    const url = new URL(env(services.policywatch).get('DATABASE_URL') ?? '');
+  test('one image, built once and used by every policywatch service', () => {
+    const built = Object.entries(services).filter(([, s]) => s.build !== undefined).map(([n]) => n);
+    assert.deepEqual(built, ['migrate']);
+    assert.equal(services.migrate?.build, '.');
+    const image = services.migrate?.image;
+    assert.match(image ?? '', /^policywatch:/);
+    for (const name of ['api', 'worker']) {
+      assert.equal(services[name]?.image, image, `${name} runs the migrate service's image`);
+      assert.equal(services[name]?.pull_policy, 'never', `${name} never pulls it`);
+    }
+  });
+
+  test('dependencies: migrate waits for a healthy postgres, the others for a finished migrate', () => {
+    assert.equal(services.migrate?.depends_on?.postgres?.condition, 'service_healthy');
+    for (const name of ['api', 'worker']) {
+      assert.equal(services[name]?.depends_on?.migrate?.condition, 'service_completed_successfully', name);
+      assert.equal(services[name]?.depends_on?.postgres?.condition, 'service_healthy', name);
+    }
+  });
+
+  test('healthchecks: the API by the image HTTP probe, the worker by a CLI probe', () => {
+    assert.equal(services.api?.healthcheck, undefined, 'the image HEALTHCHECK (/healthz) applies');
+    const probe = services.worker?.healthcheck;
+    assert.ok(probe && !probe.disable, 'the worker has a healthcheck');
+    assert.deepEqual(probe.test, ['CMD', 'node', 'bin/policywatch.mjs', 'status', '--check']);
+    assert.match(read('src/cli.ts'), /case 'status':/, 'the probe command exists');
+    assert.equal(services.worker?.ports, undefined, 'workers do not publish ports');
+    assert.ok((services.api?.ports ?? []).some((p) => /^(?:[\d.]+:)?3000:3000(?:\/tcp)?$/.test(String(p))));
+  });
+
+  test('DATABASE_URL points at the postgres service with the password from the environment', () => {
     const pg = env(services.postgres);
-    assert.equal(url.protocol, 'postgres:');
-    assert.equal(url.hostname, 'postgres');
-    assert.equal(url.port, '5432');
-    assert.equal(url.username, pg.get('POSTGRES_USER'));
-    assert.equal(url.password, pg.get('POSTGRES_PASSWORD'));
-    assert.equal(url.pathname, `/${pg.get('POSTGRES_DB')}`);
+    assert.ok(interpolated(pg.get('POSTGRES_PASSWORD') ?? ''), 'POSTGRES_PASSWORD comes from .env');
+    for (const name of APP) {
+      const m = /^postgres:\/\/([^:@]+):(\$\{[^}]+\})@postgres:5432\/(\w+)$/.exec(env(services[name]).get('DATABASE_URL') ?? '');
+      assert.ok(m, `${name}: DATABASE_URL=postgres://<user>:\${...}@postgres:5432/<db>`);
+      assert.equal(m[1], pg.get('POSTGRES_USER'));
+      assert.equal(m[3], pg.get('POSTGRES_DB'));
+      assert.match(m[2] as string, /^\$\{POSTGRES_PASSWORD\b/);
+    }
+    assert.equal(read('.gitignore').split('\n').includes('.env'), true, '.env is never committed');
   });
 
-  test('publishes port 3000', () => {
-    assert.ok((services.policywatch?.ports ?? []).some((p) => /^(?:[\d.]+:)?3000:3000(?:\/tcp)?$/.test(String(p))));
+  test('no literal secret anywhere in the file', () => {
+    const SECRET = /PASSWORD|SECRET|TOKEN|_KEY\b|ACCESS_KEY/i;
+    const walk = (v: unknown, path: string): void => {
+      if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`));
+      if (v && typeof v === 'object') return Object.entries(v).forEach(([k, x]) => {
+        if (SECRET.test(k) && typeof x === 'string') assert.ok(interpolated(x), `${path}.${k} holds a literal value`);
+        walk(x, `${path}.${k}`);
+      });
+      if (typeof v !== 'string') return;
+      const kv = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(v);
+      if (kv && SECRET.test(kv[1] as string)) assert.ok(interpolated(kv[2] as string), `${path}: ${kv[1]} holds a literal value`);
+      // Credentials inside URLs (postgres://user:password@host).
+      for (const m of v.matchAll(/\/\/[^:/@\s]+:([^@\s]+)@/g)) assert.ok(interpolated(m[1] as string), `${path}: a URL carries a literal password`);
+    };
+    walk(compose, 'compose');
   });
 
-  test('passes AWS credentials through from the host without hard-coding them', () => {
-    const e = env(services.policywatch);
-    for (const name of ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
-      assert.ok(e.has(name), `${name} passed through`);
-      const value = e.get(name);
-      assert.ok(value === undefined || /^\$\{[A-Z_]+(?::-[^}]*)?\}$/.test(value), `${name} must come from the host, not be written in the file`);
+  test('AWS credentials pass through: AWS_PROFILE with ~/.aws read-only, or keys', () => {
+    for (const name of ['api', 'worker']) {
+      const e = env(services[name]);
+      for (const key of ['AWS_PROFILE', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+        assert.ok(e.has(key), `${name}: ${key} passed through`);
+        const value = e.get(key);
+        assert.ok(value === undefined || interpolated(value), `${name}: ${key} must come from the host`);
+      }
+      const aws = (services[name]?.volumes ?? []).find((v) => v.includes('/.aws'));
+      assert.ok(aws, `${name} mounts ~/.aws`);
+      assert.match(aws, /^~\/\.aws:\/home\/node\/\.aws:ro$/, `${name}: ~/.aws is mounted read-only into the node user's home`);
     }
   });
 
   test('services only set documented environment variables', () => {
-    for (const name of ['policywatch', 'worker']) {
+    for (const name of APP) {
       for (const key of env(services[name]).keys()) assert.ok(isDocumentedEnv(key), `${name}: undocumented env ${key}`);
     }
-  });
-
-  test('worker replicas run the poller and skip the HTTP health probe', () => {
-    const worker = services.worker;
-    assert.ok(worker, 'worker service');
-    assert.deepEqual(worker.command, ['node', 'bin/policywatch.mjs', 'worker']);
-    assert.equal(worker.depends_on?.postgres?.condition, 'service_healthy');
-    assert.equal(worker.healthcheck?.disable, true);
-    assert.equal(worker.ports, undefined, 'workers do not publish ports');
   });
 });

@@ -15,8 +15,9 @@ import {
 } from '@aws-sdk/client-iam';
 // @smithy/core is @aws-sdk/client-iam's own runtime; only needed to shorten backoff in tests.
 import { AdaptiveRetryStrategy, StandardRetryStrategy } from '@smithy/core/retry';
-import type { IamPolicySummary, IamSource, IamVersionDocument, IamVersionSummary } from '../../core/iam.ts';
+import type { CredentialCheck, IamPolicySummary, IamSource, IamVersionDocument, IamVersionSummary } from '../../core/iam.ts';
 import { IamSourceError, toIamSourceError } from './errors.ts';
+import { checkCredentials } from './credentials.ts';
 
 export { IamSourceError } from './errors.ts';
 export type { IamSourceErrorCode } from './errors.ts';
@@ -87,6 +88,9 @@ export class AwsIamSource implements IamSource {
       config.retryStrategy =
         retryMode === 'adaptive' ? new AdaptiveRetryStrategy(maxAttempts, { maxAttempts, backoff }) : new StandardRetryStrategy({ maxAttempts, backoff });
     }
+    // The SDK's 9-line NodeVersionSupportWarning (printed by every client on Node < 22) is not
+    // ours to print on every command: the README and package.json engines state what we support.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new IAMClient(config);
     // Low priority in finalizeRequest runs inside the retry middleware (high priority), so it
     // sees each attempt that goes to the wire, not each logical call.
@@ -101,6 +105,11 @@ export class AwsIamSource implements IamSource {
 
   get apiCalls(): number {
     return this.calls;
+  }
+
+  /** Whether the SDK's credential chain finds credentials (no IAM call is made). */
+  checkCredentials(): Promise<CredentialCheck> {
+    return checkCredentials(() => this.client.config.credentials());
   }
 
   /** Releases the client's sockets. */

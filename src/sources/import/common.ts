@@ -11,6 +11,8 @@ export interface ReadImportOptions {
    * undefined to fall back to '/'. The dataset's ARNs carry the path and ignore this.
    */
   resolvePath?: (policyName: string) => string | undefined;
+  /** Called once with the number of policies the source holds, where it knows (progress ETA). */
+  onTotal?: (policies: number) => void;
 }
 
 export type Report = (problem: ImportProblem) => void;

@@ -13,7 +13,7 @@ import { describeError, isJsonObject, isPolicyName, splitPolicyArn, type Report 
 import { parseIsoDateTime } from './dates.ts';
 import { isVersionId, sortVersions } from './versions.ts';
 
-export async function* readDatasetFile(file: string, report: Report): AsyncGenerator<ImportedPolicy> {
+export async function* readDatasetFile(file: string, report: Report, onTotal?: (policies: number) => void): AsyncGenerator<ImportedPolicy> {
   // The whole file is needed only to find and check the members; each policy's bytes are then
   // read back on their own, so a long import does not hold the 77 MB file in memory.
   const handle = await openDataset(file);
@@ -22,6 +22,7 @@ export async function* readDatasetFile(file: string, report: Report): AsyncGener
     let buf: Buffer | undefined = await readDataset(handle, file);
     const members = topLevelMembers(buf, file);
     assertDatasetShape(file, buf, members);
+    onTotal?.(members.length);
     buf = undefined;
     for (const m of members) {
       const entry = parseMember(await readSpan(handle, scanned, m, file), m, file, report);

@@ -84,7 +84,7 @@ export function readImportSource(spec: string, opts: GitReadOptions = {}): Impor
         case 'iamtrail-git':
           return readIamtrailGit(layout.repo, opts, report, (r) => (git = r));
         case 'dataset-file':
-          return readDatasetFile(layout.file, report);
+          return readDatasetFile(layout.file, report, opts.onTotal);
         case 'iamtrail-snapshots':
           return readIamtrailSnapshots(layout.dir, layout.requireNoExtension, opts, report);
         case 'iamtrail-history':

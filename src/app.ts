@@ -14,6 +14,7 @@ import pollRunRoutes from './http/routes/poll-runs.ts';
 import changeRoutes from './http/routes/changes.ts';
 import docHistoryRoutes from './http/routes/doc-history.ts';
 import feedRoutes from './http/routes/feeds.ts';
+import subscriptionRoutes from './http/routes/subscriptions.ts';
 
 export interface AppOptions {
   config: Config;
@@ -44,6 +45,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
     await api.register(pollRunRoutes);
     await api.register(changeRoutes);
     await api.register(docHistoryRoutes);
+    await api.register(subscriptionRoutes);
   }, { prefix: '/api' });
 }
 

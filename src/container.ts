@@ -9,10 +9,18 @@ import { AwsIamSource } from './sources/iam/aws-iam-source.ts';
 import { IamPollService } from './services/iam-poll-service.ts';
 import { ImportService } from './services/import-service.ts';
 import { PolicyService } from './services/policy-service.ts';
-import { EventService, type PoliciesChangedOptions } from './services/event-service.ts';
+import { EventService } from './services/event-service.ts';
 import { ChangeService } from './services/change-service.ts';
 import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './sources/catalog.ts';
+import { IngestPipeline } from './services/ingest-pipeline.ts';
+import type { AlertHttp, DeliveryQueue } from './core/alerts.ts';
+import { PgBossDeliveryQueue } from './db/alert-queue.ts';
+import { SqlAlertOutboxStore } from './db/stores/alert-outbox-store.ts';
+import { AlertOutbox } from './services/alerts/outbox.ts';
+import { Dispatcher, eventLoader } from './services/alerts/dispatcher.ts';
+import { SubscriptionService } from './services/alerts/subscription-service.ts';
+import { guardedAlertHttp } from './alerts/http.ts';
 
 export interface Services {
   config: Config;
@@ -25,6 +33,7 @@ export interface Services {
   events: EventService;
   changes: ChangeService;
   docHistory: DocHistoryService;
+  alerts: { queue: DeliveryQueue; subscriptions: SubscriptionService; dispatcher: Dispatcher };
 }
 
 export interface ContainerOptions {
@@ -33,6 +42,8 @@ export interface ContainerOptions {
   log: Logger;
   /** Injected in tests (the SDK client pointed at the fake endpoint). */
   iam?: IamSource;
+  /** Injected in benchmarks; otherwise the outbound-URL guard's client. */
+  alertHttp?: AlertHttp;
 }
 
 export function createServices(o: ContainerOptions): Services {
@@ -44,22 +55,33 @@ export function createServices(o: ContainerOptions): Services {
     store: stores.docHistory, runs: stores.pollRuns, log: o.log.child({ component: 'doc-history' }), configuredFeeds: o.config.rssFeeds,
     windowDays: o.config.docWindowDays, allowInternalFeedHosts: o.config.feedAllowInternal,
   });
-  // New or recomputed events are joined with the documentation entries already stored.
-  const policiesChanged = async (ids: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions) => {
-    const r = await events.policiesChanged(ids, signal, opts);
-    if (ids.length > 0) await docHistory.eventsChanged(signal);
-    return r;
-  };
+  const alertLog = o.log.child({ component: 'alerts' });
+  const queue = PgBossDeliveryQueue.create(o.db, {
+    retryLimit: o.config.alertRetries, retryDelaySeconds: o.config.alertRetryDelaySeconds, retryDelayMaxSeconds: o.config.alertRetryDelayMaxSeconds,
+    sendTimeoutMs: o.config.alertTimeoutMs, concurrency: o.config.alertConcurrency,
+  }, alertLog);
+  const outbox = new AlertOutbox({ store: new SqlAlertOutboxStore(queue), log: alertLog });
+  const pipeline = new IngestPipeline({ events, docHistory, outbox });
   const iamPoll = new IamPollService({
     iam, policies: stores.policies, runs: stores.pollRuns, log: o.log.child({ component: 'iam-poll' }),
-    concurrency: o.config.iamConcurrency, hooks: { policiesChanged },
+    concurrency: o.config.iamConcurrency, hooks: { policiesChanged: pipeline.livePoll },
   });
   const importer = new ImportService({
     policies: stores.policies, log: o.log.child({ component: 'import' }),
-    events: { versionsStored: (stored) => events.versionsStored(stored), policiesChanged },
+    events: { versionsStored: (stored) => events.versionsStored(stored), policiesChanged: pipeline.imported },
   });
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
   });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory };
+  const alertHttp = o.alertHttp ?? guardedAlertHttp({ allowPrivate: o.config.feedAllowInternal });
+  const subscriptions = new SubscriptionService({ store: stores.subscriptions, queue, http: alertHttp, log: alertLog });
+  const dispatcher = new Dispatcher({
+    store: stores.subscriptions, http: alertHttp, log: alertLog,
+    events: eventLoader((id) => changes.get(id), (es) => changes.present(es)),
+    options: { sendTimeoutMs: o.config.alertTimeoutMs, goneLimit: o.config.alertGoneLimit },
+  });
+  return {
+    config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory,
+    alerts: { queue, subscriptions, dispatcher },
+  };
 }

@@ -36,6 +36,8 @@ export interface Database {
   withLock<T>(key: bigint, fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
   /** Like withLock but returns { acquired: false } at once when another session holds the lock. */
   tryWithLock<T>(key: bigint, fn: () => Promise<T>): Promise<{ acquired: true; result: T } | { acquired: false }>;
+  /** Where the alert delivery queue (pg-boss, src/db/alert-queue.ts) connects: the same database. */
+  readonly queueTarget: { connectionString: string } | { pglite: PGlite };
   /** Cheap liveness probe. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -76,6 +78,7 @@ function openPostgres(connectionString: string, poolMax: number): Database {
   return {
     kind: 'postgres',
     prisma,
+    queueTarget: { connectionString },
     sql: {
       exec: async (sql) => {
         await pool.query(sql);
@@ -226,6 +229,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   return {
     kind: 'pglite',
     prisma,
+    queueTarget: { pglite: lite },
     sql: {
       ...runner,
       transaction: (fn) => lite.transaction((tx) => fn(runnerOf(tx))),

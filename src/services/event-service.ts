@@ -4,7 +4,7 @@
 // fingerprints), so it runs after every write, for neighbours of late-arriving versions too.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../core/logger.ts';
-import type { ActionChangeKind, ActionGroupRecord, EventKind, EventRecord, EventStore, FirstSeenRow, PolicyHistory } from '../core/events.ts';
+import type { ActionChangeKind, ActionGroupRecord, EventKind, EventRecord, EventStore, FirstSeenRow, PolicyHistory, SyncOptions } from '../core/events.ts';
 import { packDiff } from '../core/diff-codec.ts';
 import { readComputeWrite } from '../core/concurrency.ts';
 import { type Catalog, type DiffResult, type PreparedDocument, type SeenBefore, FirstSeenTracker, diffDocuments, prepareDocument } from '../diff/index.ts';
@@ -178,6 +178,8 @@ function fingerprint(e: object, diffJson: string): string {
 export interface PoliciesChangedOptions {
   /** Every new version's first-seen grants were recorded already (see versionsStored). */
   firstSeenRecorded?: boolean;
+  /** Passed to the store: work that commits with the events (the alert outbox of a live poll). */
+  sync?: SyncOptions;
 }
 
 export class EventService {
@@ -227,7 +229,7 @@ export class EventService {
         await new Promise((resolve) => setImmediate(resolve));
       }
       return async () => {
-        const r = await events.syncEvents(slice, computed);
+        const r = await events.syncEvents(slice, computed, opts.sync);
         written += r.written;
         deleted += r.deleted;
       };

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import type { Config } from './config/env.ts';
 import type { Database } from './db/database.ts';
 import type { IamSource } from './core/iam.ts';
+import type { Resolver } from './sources/outbound/index.ts';
 import errors from './plugins/errors.ts';
 import database from './plugins/database.ts';
 import services from './plugins/services.ts';
@@ -21,6 +22,8 @@ export interface AppOptions {
   /** An open database to use instead of opening one from config (tests). */
   db?: Database | undefined;
   iam?: IamSource | undefined;
+  /** Host-name resolver of the outbound-URL guard (tests map names; default: the system's). */
+  resolver?: Resolver | undefined;
   worker?: boolean | undefined;
   seed?: boolean | undefined;
 }
@@ -28,7 +31,7 @@ export interface AppOptions {
 export default async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(errors);
   await fastify.register(database, { config: opts.config, db: opts.db });
-  await fastify.register(services, { config: opts.config, iam: opts.iam, worker: opts.worker, seed: opts.seed });
+  await fastify.register(services, { config: opts.config, iam: opts.iam, resolver: opts.resolver, worker: opts.worker, seed: opts.seed });
   // The configured documentation feeds (POLICYWATCH_RSS_FEEDS or the defaults) become the active
   // list at start-up; idempotent, so every replica may do it.
   fastify.addHook('onReady', async () => {

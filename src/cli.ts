@@ -83,7 +83,8 @@ async function main(argv: string[]): Promise<number> {
       parseArgs({ args: rest, options: {} });
       const { openDatabase } = await import('./db/database.ts');
       const { migrate } = await import('./db/migrate.ts');
-      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const { dbTimeouts } = await import('./plugins/database.ts');
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeouts: dbTimeouts(config) });
       try {
         const applied = await migrate(db);
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');

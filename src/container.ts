@@ -21,6 +21,7 @@ import { AlertOutbox } from './services/alerts/outbox.ts';
 import { Dispatcher, eventLoader } from './services/alerts/dispatcher.ts';
 import { SubscriptionService } from './services/alerts/subscription-service.ts';
 import { guardedAlertHttp } from './alerts/http.ts';
+import { createOutboundClient, type OutboundClient, type Resolver } from './sources/outbound/index.ts';
 
 export interface Services {
   config: Config;
@@ -34,6 +35,8 @@ export interface Services {
   changes: ChangeService;
   docHistory: DocHistoryService;
   alerts: { queue: DeliveryQueue; subscriptions: SubscriptionService; dispatcher: Dispatcher };
+  /** The outbound-URL guard; closed with the app. */
+  outbound: OutboundClient;
 }
 
 export interface ContainerOptions {
@@ -44,16 +47,20 @@ export interface ContainerOptions {
   iam?: IamSource;
   /** Injected in benchmarks; otherwise the outbound-URL guard's client. */
   alertHttp?: AlertHttp;
+  /** Host-name resolver of the outbound guard (tests map names; default: the system's). */
+  resolver?: Resolver | undefined;
 }
 
 export function createServices(o: ContainerOptions): Services {
   const stores = createStores(o.db);
+  // POLICYWATCH_FEED_ALLOW_INTERNAL is the older name of POLICYWATCH_ALLOW_PRIVATE_URLS.
+  const outbound = createOutboundClient({ allowPrivate: o.config.allowPrivateUrls || o.config.feedAllowInternal, admit: o.config.allowUrlCidrs, resolver: o.resolver });
   const iam = o.iam ?? new AwsIamSource();
   const policies = new PolicyService({ policies: stores.policies, runs: stores.pollRuns });
   const events = new EventService({ events: stores.events, catalog: loadCatalog, log: o.log.child({ component: 'events' }) });
   const docHistory = new DocHistoryService({
     store: stores.docHistory, runs: stores.pollRuns, log: o.log.child({ component: 'doc-history' }), configuredFeeds: o.config.rssFeeds,
-    windowDays: o.config.docWindowDays, allowInternalFeedHosts: o.config.feedAllowInternal,
+    windowDays: o.config.docWindowDays, http: outbound,
   });
   const alertLog = o.log.child({ component: 'alerts' });
   const queue = PgBossDeliveryQueue.create(o.db, {
@@ -73,7 +80,7 @@ export function createServices(o: ContainerOptions): Services {
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),
   });
-  const alertHttp = o.alertHttp ?? guardedAlertHttp({ allowPrivate: o.config.feedAllowInternal });
+  const alertHttp = o.alertHttp ?? guardedAlertHttp(outbound, createOutboundClient({ allowPrivate: false, resolver: o.resolver }));
   const subscriptions = new SubscriptionService({ store: stores.subscriptions, queue, http: alertHttp, log: alertLog });
   const dispatcher = new Dispatcher({
     store: stores.subscriptions, http: alertHttp, log: alertLog,
@@ -82,6 +89,6 @@ export function createServices(o: ContainerOptions): Services {
   });
   return {
     config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory,
-    alerts: { queue, subscriptions, dispatcher },
+    outbound, alerts: { queue, subscriptions, dispatcher },
   };
 }

@@ -2,6 +2,7 @@
 // the rest of the code receives a typed Config. The README's configuration table mirrors SETTINGS.
 import { resolve } from 'node:path';
 import cron from 'node-cron';
+import ipaddr from 'ipaddr.js';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -29,8 +30,16 @@ export interface Config {
   readyMaxPollAgeSeconds: number;
   /** Days either side of a version's AWS create date within which a doc-history entry explains it. */
   docWindowDays: number;
-  /** Accept feed URLs on loopback/private/link-local hosts through the API. */
+  /** Deprecated alias of allowPrivateUrls (either one on allows private targets). */
   feedAllowInternal: boolean;
+  /** Outbound requests may reach loopback, private and unique-local addresses. */
+  allowPrivateUrls: boolean;
+  /** CIDRs outbound requests may reach although private. */
+  allowUrlCidrs: string[] | undefined;
+  /** Bounded waits on Postgres, ms (0: no limit). */
+  dbConnectTimeoutMs: number;
+  dbStatementTimeoutMs: number;
+  dbIdleInTransactionTimeoutMs: number;
   /** Alerts (issue 11): the dispatcher runs in worker processes when on. */
   alertsDispatch: boolean;
   alertTimeoutMs: number;
@@ -105,7 +114,22 @@ export const SETTINGS = [
   },
   { env: 'POLICYWATCH_RSS_CRON', key: 'rssCron', default: '*/15 * * * *', description: 'Documentation-history RSS poll schedule (node-cron).', parse: cronExpr },
   { env: 'POLICYWATCH_DOC_WINDOW_DAYS', key: 'docWindowDays', default: '3', description: 'Days either side of a version\'s AWS creation time within which a documentation-history entry is joined to its change event.', parse: int(0, 60) },
-  { env: 'POLICYWATCH_FEED_ALLOW_INTERNAL', key: 'feedAllowInternal', default: 'off', description: 'on: POST /api/feeds accepts URLs on loopback, private and link-local hosts (refused by default: the poller would probe internal services).', parse: onOff },
+  { env: 'POLICYWATCH_FEED_ALLOW_INTERNAL', key: 'feedAllowInternal', default: 'off', description: 'Deprecated alias of POLICYWATCH_ALLOW_PRIVATE_URLS (on here or there allows private targets).', parse: onOff },
+  { env: 'POLICYWATCH_ALLOW_PRIVATE_URLS', key: 'allowPrivateUrls', default: 'off', description: 'on: outbound requests (documentation feeds, webhooks) may reach loopback, private and unique-local addresses. Link-local (cloud metadata), multicast, broadcast, unspecified and reserved addresses stay refused.', parse: onOff },
+  {
+    env: 'POLICYWATCH_ALLOW_URL_CIDRS', key: 'allowUrlCidrs', default: undefined, description: 'Comma-separated CIDRs outbound requests may reach although private (one internal mirror, say 10.1.2.3/32), without opening every private address.',
+    parse: (r: string, n: string) => r.split(',').map((s) => s.trim()).filter(Boolean).map((c) => {
+      try {
+        ipaddr.parseCIDR(c);
+      } catch {
+        throw new ConfigError(n, `has an invalid CIDR "${c}"`);
+      }
+      return c;
+    }),
+  },
+  { env: 'POLICYWATCH_DB_CONNECT_TIMEOUT_MS', key: 'dbConnectTimeoutMs', default: '5000', description: 'Longest wait, in ms, to open a Postgres connection or get one from the pool (0: no limit). A request that cannot get one answers 503.', parse: int(0, 600_000) },
+  { env: 'POLICYWATCH_DB_STATEMENT_TIMEOUT_MS', key: 'dbStatementTimeoutMs', default: '30000', description: 'Postgres statement_timeout per connection, in ms; the client gives up 2 s later even when the server cannot be reached (0: no limit). Migrations and lock waits are exempt.', parse: int(0, 3_600_000) },
+  { env: 'POLICYWATCH_DB_IDLE_TX_TIMEOUT_MS', key: 'dbIdleInTransactionTimeoutMs', default: '60000', description: 'Postgres idle_in_transaction_session_timeout per connection, in ms (0: no limit).', parse: int(0, 3_600_000) },
   { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
   // Alerts (issue 11).
   { env: 'POLICYWATCH_ALERTS', key: 'alertsDispatch', default: 'on', description: 'on: worker processes (serve without --no-worker, worker) send alert deliveries; several may run at once.', parse: onOff },

@@ -23,6 +23,49 @@ export interface BulkSql extends SqlRunner {
   transaction<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
 }
 
+/**
+ * A session lock's proof of life. The lock lives exactly as long as its database session, so a
+ * holder checks the session before writing: if it ended (terminated backend, failover, network
+ * gone), another process may already hold the lock and the holder must stop.
+ */
+export interface LockLease {
+  /** Throws LockLostError when the session holding the lock is gone or does not answer. */
+  assertHeld(): Promise<void>;
+}
+
+export class LockLostError extends Error {
+  readonly code = 'LOST_LOCK';
+  constructor(options?: { cause?: unknown }) {
+    super('the advisory lock\'s database session ended; another process may hold the lock now', options);
+    this.name = 'LockLostError';
+  }
+}
+
+/** Bounded waits on Postgres (ms; 0 = no limit). PGlite, in-process, ignores them. */
+export interface DbTimeouts {
+  /** Opening a connection, and waiting for a free one in the pool. */
+  connectTimeoutMs: number;
+  /** Server-side statement_timeout per connection; the client gives up QUERY_GRACE_MS later. */
+  statementTimeoutMs: number;
+  /** Server-side idle_in_transaction_session_timeout per connection. */
+  idleInTransactionTimeoutMs: number;
+}
+
+export const DEFAULT_DB_TIMEOUTS: DbTimeouts = { connectTimeoutMs: 5_000, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 };
+
+/**
+ * statement_timeout is enforced by the server, so it cannot fire while the network drops every
+ * packet; the client's own read timeout, a little later, bounds that case too.
+ */
+const QUERY_GRACE_MS = 2_000;
+/** Lock waits and migrations may legitimately take long: pg has no "no limit" per query. */
+const UNBOUNDED_MS = 2 ** 31 - 1;
+
+/** A query with its own client-side read timeout (pg reads `query_timeout`; @types/pg omits it). */
+function timed(text: string, values: unknown[] | undefined, queryTimeout: number): pg.QueryConfig {
+  return Object.assign({ text, values }, { query_timeout: queryTimeout });
+}
+
 export interface Database {
   readonly kind: DbKind;
   readonly prisma: PrismaClient;
@@ -34,8 +77,11 @@ export interface Database {
   readonly sql: BulkSql;
   /** Runs fn on a dedicated connection that holds a session advisory lock for its duration. */
   withLock<T>(key: bigint, fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
-  /** Like withLock but returns { acquired: false } at once when another session holds the lock. */
-  tryWithLock<T>(key: bigint, fn: () => Promise<T>): Promise<{ acquired: true; result: T } | { acquired: false }>;
+  /**
+   * Like withLock but returns { acquired: false } at once when another session holds the lock.
+   * fn gets the lock's lease to check before each write.
+   */
+  tryWithLock<T>(key: bigint, fn: (lease: LockLease) => Promise<T>): Promise<{ acquired: true; result: T } | { acquired: false }>;
   /** Where the alert delivery queue (pg-boss, src/db/alert-queue.ts) connects: the same database. */
   readonly queueTarget: { connectionString: string } | { pglite: PGlite };
   /** Cheap liveness probe. */
@@ -48,6 +94,7 @@ export interface OpenOptions {
   /** PGlite directory; undefined → in-memory (tests). */
   dataDir?: string | undefined;
   poolMax?: number;
+  timeouts?: Partial<DbTimeouts> | undefined;
 }
 
 /** Lock keys: fixed 64-bit numbers so every replica agrees on them. */
@@ -59,20 +106,28 @@ export const LOCKS = {
 } as const;
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolMax ?? 10) : openPglite(opts.dataDir);
+  const timeouts = { ...DEFAULT_DB_TIMEOUTS, ...opts.timeouts };
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolMax ?? 10, timeouts) : openPglite(opts.dataDir);
 }
 
-function openPostgres(connectionString: string, poolMax: number): Database {
-  const pool = new pg.Pool({ connectionString, max: poolMax });
+function openPostgres(connectionString: string, poolMax: number, t: DbTimeouts): Database {
+  const pool = new pg.Pool({
+    connectionString, max: poolMax, keepAlive: true,
+    // 0 leaves each one unset (no limit), as in Postgres itself.
+    ...(t.connectTimeoutMs > 0 ? { connectionTimeoutMillis: t.connectTimeoutMs } : {}),
+    ...(t.statementTimeoutMs > 0 ? { statement_timeout: t.statementTimeoutMs, query_timeout: t.statementTimeoutMs + QUERY_GRACE_MS } : {}),
+    ...(t.idleInTransactionTimeoutMs > 0 ? { idle_in_transaction_session_timeout: t.idleInTransactionTimeoutMs } : {}),
+  });
   // An idle client error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
 
-  const runnerFor = (client: pg.PoolClient): SqlRunner => ({
+  const runnerFor = (client: pg.PoolClient, queryTimeout?: number): SqlRunner => ({
     exec: async (sql) => {
-      await client.query(sql);
+      await client.query(queryTimeout === undefined ? sql : timed(sql, undefined, queryTimeout));
     },
-    query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
+    query: async <T>(sql: string, params?: unknown[]) =>
+      (await client.query(queryTimeout === undefined ? { text: sql, values: params } : timed(sql, params, queryTimeout))).rows as T[],
   });
 
   return {
@@ -98,12 +153,19 @@ function openPostgres(connectionString: string, poolMax: number): Database {
         }),
     },
     async withLock(key, fn) {
+      // The lock holder (migrations, seeding) and whoever waits for it may take minutes: this
+      // session alone runs without the statement bounds, restored before it goes back to the pool.
       return onSession(pool, async (client, lost) => {
-        await client.query('SELECT pg_advisory_lock($1)', [key.toString()]);
+        await client.query('SET statement_timeout = 0');
         try {
-          return await fn(runnerFor(client));
+          await client.query(timed('SELECT pg_advisory_lock($1)', [key.toString()], UNBOUNDED_MS));
+          try {
+            return await fn(runnerFor(client, UNBOUNDED_MS));
+          } finally {
+            await unlock(client, key, lost);
+          }
         } finally {
-          await unlock(client, key, lost);
+          if (!lost.err) await client.query('RESET statement_timeout').catch((e: Error) => (lost.err ??= e));
         }
       });
     },
@@ -113,8 +175,21 @@ function openPostgres(connectionString: string, poolMax: number): Database {
       return onSession(pool, async (client, lost) => {
         const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key.toString()]);
         if (!rows[0]?.ok) return { acquired: false } as const;
+        const lease: LockLease = {
+          async assertHeld() {
+            if (lost.err) throw new LockLostError({ cause: lost.err });
+            // A session that answers still holds its session locks. A bounded wait: a lock
+            // whose session cannot be reached is as good as lost.
+            try {
+              await client.query(timed('SELECT 1', undefined, t.connectTimeoutMs > 0 ? t.connectTimeoutMs : QUERY_GRACE_MS));
+            } catch (err) {
+              lost.err ??= err as Error;
+              throw new LockLostError({ cause: err });
+            }
+          },
+        };
         try {
-          return { acquired: true, result: await fn() } as const;
+          return { acquired: true, result: await fn(lease) } as const;
         } finally {
           await unlock(client, key, lost);
         }
@@ -250,7 +325,8 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       let release!: () => void;
       held.set(key, new Promise<void>((r) => (release = r)));
       try {
-        return { acquired: true, result: await fn() };
+        // An in-process mutex cannot be lost while its process lives.
+        return { acquired: true, result: await fn({ assertHeld: async () => {} }) };
       } finally {
         held.delete(key);
         release();

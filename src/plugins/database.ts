@@ -1,7 +1,7 @@
 // Opens (or adopts) the database, migrates it under the migrate lock, closes it on shutdown.
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { openDatabase, type Database } from '../db/database.ts';
+import { openDatabase, type Database, type DbTimeouts } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Config } from '../config/env.ts';
 
@@ -16,7 +16,7 @@ export default fp(async function database(app: FastifyInstance, opts: { config: 
   // Each concurrent policy write holds a connection for its transaction, plus the lock sessions
   // (poller, RSS poller, seed) and the API's own queries.
   const poolMax = Math.max(10, opts.config.iamConcurrency + 6);
-  const db = opts.db ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, dataDir: opts.config.dataDir, poolMax }));
+  const db = opts.db ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, dataDir: opts.config.dataDir, poolMax, timeouts: dbTimeouts(opts.config) }));
   try {
     const applied = await migrate(db);
     if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
@@ -27,3 +27,7 @@ export default fp(async function database(app: FastifyInstance, opts: { config: 
   app.decorate('db', db);
   if (owned) app.addHook('onClose', async () => db.close());
 }, { name: 'database' });
+
+export const dbTimeouts = (c: Config): DbTimeouts => ({
+  connectTimeoutMs: c.dbConnectTimeoutMs, statementTimeoutMs: c.dbStatementTimeoutMs, idleInTransactionTimeoutMs: c.dbIdleInTransactionTimeoutMs,
+});

@@ -2,6 +2,10 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../core/errors.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
+
+/** Seconds a client is asked to wait when the database is out of reach. */
+const DB_RETRY_AFTER_S = 5;
 
 export default fp(async function errors(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
@@ -15,6 +19,11 @@ export default fp(async function errors(app: FastifyInstance) {
     }
     if (fe.statusCode && fe.statusCode < 500) {
       return reply.status(fe.statusCode).send({ error: { code: fe.code ?? 'BAD_REQUEST', message: fe.message } });
+    }
+    if (isDatabaseUnavailable(err)) {
+      req.log.warn({ err }, 'database unavailable');
+      return reply.status(503).header('retry-after', String(DB_RETRY_AFTER_S))
+        .send({ error: { code: 'DATABASE_UNAVAILABLE', message: 'the database cannot be reached right now; retry later' } });
     }
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });

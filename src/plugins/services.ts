@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/env.ts';
 import type { IamSource } from '../core/iam.ts';
+import type { Resolver } from '../sources/outbound/index.ts';
 import { createServices, type Services } from '../container.ts';
 import { Scheduler } from '../jobs/scheduler.ts';
 import { defaultJobs } from '../jobs/definitions.ts';
@@ -19,6 +20,7 @@ declare module 'fastify' {
 export interface ServicesPluginOptions {
   config: Config;
   iam?: IamSource | undefined;
+  resolver?: Resolver | undefined;
   /** Start the cron schedules (serve without --no-worker). */
   worker?: boolean | undefined;
   /** Seed an empty database from the bundled dataset (POLICYWATCH_SEED_DATASET). */
@@ -26,7 +28,7 @@ export interface ServicesPluginOptions {
 }
 
 export default fp(async function services(app: FastifyInstance, opts: ServicesPluginOptions) {
-  const services = createServices({ config: opts.config, db: app.db, log: app.log, iam: opts.iam });
+  const services = createServices({ config: opts.config, db: app.db, log: app.log, iam: opts.iam, resolver: opts.resolver });
   const scheduler = new Scheduler({ services, log: app.log.child({ component: 'scheduler' }), jobs: defaultJobs(opts.config) });
   app.decorate('services', services);
   app.decorate('scheduler', scheduler);
@@ -55,5 +57,6 @@ export default fp(async function services(app: FastifyInstance, opts: ServicesPl
     await scheduler.stop();
     await seeding;
     await services.alerts.queue.stop();
+    await services.outbound.close();
   });
 }, { name: 'services', dependencies: ['database'] });

@@ -19,7 +19,7 @@ import type {
 } from '../core/doc-history.ts';
 import type { EventKind } from '../core/events.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../core/errors.ts';
-import { isInternalHost } from '../core/net.ts';
+import { OutboundError, type OutboundClient } from '../sources/outbound/index.ts';
 import {
   DEFAULT_FEEDS, DEFAULT_MAX_FEED_BYTES, classifyEntry, extractPolicyMentions, pollFeeds, statedDirection,
   type FeedItem, type PollOptions,
@@ -119,7 +119,6 @@ export interface FetchLimits {
   maxBytes: number;
   concurrency: number;
   userAgent?: string | undefined;
-  fetchImpl?: typeof fetch | undefined;
 }
 
 export const DEFAULT_FETCH_LIMITS: FetchLimits = { timeoutMs: 15_000, maxBytes: DEFAULT_MAX_FEED_BYTES, concurrency: 4 };
@@ -168,6 +167,7 @@ function toNewEntry(item: FeedItem): NewEntry {
 }
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const NOT_SENT: ReadonlySet<string> = new Set(['invalid-url', 'blocked-scheme', 'blocked-address', 'dns-failed']);
 
 export class DocHistoryService {
   readonly limits: FetchLimits;
@@ -180,8 +180,8 @@ export class DocHistoryService {
     /** POLICYWATCH_RSS_FEEDS; undefined: the built-in defaults. */
     configuredFeeds?: readonly string[] | undefined;
     windowDays?: number | undefined;
-    /** Accept API-added feed URLs on loopback/private/link-local hosts (tests, private mirrors). */
-    allowInternalFeedHosts?: boolean | undefined;
+    /** The outbound-URL guard: every feed fetch and the create-time check of API-added URLs. */
+    http: OutboundClient;
     limits?: Partial<FetchLimits> | undefined;
     now?: () => Date;
   }) {
@@ -213,14 +213,23 @@ export class DocHistoryService {
 
   async addFeed(input: AddFeedInput): Promise<FeedRow> {
     const url = normalizeFeedUrl(input.url);
-    if (!this.deps.allowInternalFeedHosts && isInternalHost(new URL(url).hostname)) {
-      throw new BadRequestError('INTERNAL_URL', `feed host ${new URL(url).hostname} is a loopback, private or link-local address; set POLICYWATCH_FEED_ALLOW_INTERNAL=on to allow it`);
-    }
+    await this.checkFeedUrl(url);
     const services = [...new Set((input.services ?? []).map((s) => s.toLowerCase()))].sort();
     const title = input.title?.trim() || null;
     const row = await this.deps.store.createFeed({ url, title, services, origin: 'api' });
     if (!row) throw new ConflictError('FEED_EXISTS', `a feed with url ${url} already exists`);
     return row;
+  }
+
+  /** The guard resolves the host now, so a name that points inside is refused before it is stored. */
+  private async checkFeedUrl(url: string): Promise<void> {
+    try {
+      await this.deps.http.checkUrl(url);
+    } catch (err) {
+      if (!(err instanceof OutboundError)) throw err;
+      const hint = err.reason === 'blocked-address' ? '; POLICYWATCH_ALLOW_PRIVATE_URLS=on allows loopback and private addresses' : '';
+      throw new BadRequestError('URL_NOT_ALLOWED', `url refused (${err.reason}): ${err.message}${hint}`, { reason: err.reason });
+    }
   }
 
   async deleteFeed(id: number): Promise<void> {
@@ -242,9 +251,8 @@ export class DocHistoryService {
     let status: PollStatus;
     try {
       feeds = (await store.listFeeds()).filter((f) => f.enabled);
-      const opts: PollOptions & { concurrency: number } = { timeoutMs: limits.timeoutMs, maxBytes: limits.maxBytes, concurrency: limits.concurrency };
+      const opts: PollOptions & { concurrency: number } = { http: this.deps.http, timeoutMs: limits.timeoutMs, maxBytes: limits.maxBytes, concurrency: limits.concurrency };
       if (signal) opts.signal = signal;
-      if (limits.fetchImpl) opts.fetchImpl = limits.fetchImpl;
       if (limits.userAgent) opts.userAgent = limits.userAgent;
       const results = await pollFeeds(feeds.map((f) => ({
         url: f.url, state: { ...(f.etag ? { etag: f.etag } : {}), ...(f.lastModified ? { lastModified: f.lastModified } : {}) },
@@ -252,8 +260,8 @@ export class DocHistoryService {
       for (const [i, r] of results.entries()) {
         const f = feeds[i] as FeedRow;
         const at = new Date();
-        // An invalid URL is refused before any request is made.
-        if (r.ok || r.error.code !== 'invalid_url') apiCalls++;
+        // A URL or address the guard refuses never became a request.
+        if (r.ok || !NOT_SENT.has(r.error.code)) apiCalls++;
         try {
           if (!r.ok) {
             const message = `${r.error.code}: ${r.error.message}`;

@@ -164,7 +164,7 @@ describe('rss poll job: real feeds ingest, faulty feeds fail alone', () => {
     assert.equal(run.apiCalls, 8);
     assert.equal(run.policiesSeen, 8, 'feeds polled');
     const byFeed = Object.fromEntries(run.errors.map((e) => [e.feed?.replace(srv.base, ''), e.code]));
-    assert.deepEqual(byFeed, { '/500.rss': 'http_status', '/hang.rss': 'timeout', '/big.rss': 'too_large', '/laughs.rss': 'dtd_rejected', '/dates.rss': 'invalid_date' });
+    assert.deepEqual(byFeed, { '/500.rss': 'http-500', '/hang.rss': 'timeout', '/big.rss': 'too_large', '/laughs.rss': 'dtd_rejected', '/dates.rss': 'invalid_date' });
     const stored = await get<{ status: string; errors: { feed: string; code: string; message: string }[] }>(`/api/poll-runs/${run.id}`);
     assert.equal(stored.status, 'partial');
     assert.equal(stored.errors.length, 5);
@@ -176,7 +176,7 @@ describe('rss poll job: real feeds ingest, faulty feeds fail alone', () => {
   });
 
   test('failures are recorded on the feed rows and store nothing', async () => {
-    for (const [path, re] of [['/500.rss', /^http_status: HTTP 500/], ['/hang.rss', /^timeout: .*timed out after 1500 ms/], ['/big.rss', /^too_large: .*1048576-byte limit/], ['/laughs.rss', /^dtd_rejected: /]] as const) {
+    for (const [path, re] of [['/500.rss', /^http-500: HTTP 500/], ['/hang.rss', /^timeout: .*timed out after 1500 ms/], ['/big.rss', /^too_large: .*1048576-byte limit/], ['/laughs.rss', /^dtd_rejected: /]] as const) {
       const f = await feedAt(path);
       assert.equal(f.lastStatus, 'failed', path);
       assert.match(f.lastError ?? '', re, path);

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { build } from '../support/app.ts';
+import type { Resolver } from '../../src/sources/outbound/index.ts';
 import { CORPUS_DIR } from '../support/paths.ts';
 import { importHistory, pollRss } from '../../src/jobs/jobs.ts';
 import type { RssPollResult } from '../../src/services/doc-history-service.ts';
@@ -325,14 +326,30 @@ describe('documentation history joined to the real AmazonQ history', () => {
   });
 });
 
-test('POST /api/feeds refuses internal hosts unless allowed', async (t) => {
+test('POST /api/feeds refuses, after resolving the host, every URL the outbound guard refuses', async (t) => {
   const { build } = await import('../support/app.ts');
-  const app = await build(t, { config: { feedAllowInternal: false } });
-  for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://127.0.0.1:8080/feed.rss', 'http://[::1]/x', 'http://localhost/feed']) {
+  // No network in tests: the guard's resolver maps the names; intranet.example plays a name that
+  // /etc/hosts points at 127.0.0.1.
+  const resolver: Resolver = async (h) => {
+    if (h === 'docs.aws.amazon.com') return [{ address: '52.94.236.248', family: 4 }];
+    if (h === 'intranet.example') return [{ address: '127.0.0.1', family: 4 }];
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${h}`), { code: 'ENOTFOUND' });
+  };
+  const app = await build(t, { config: { feedAllowInternal: false, allowPrivateUrls: false }, resolver });
+  const refused = async (url: string, reason: string) => {
     const res = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url } });
     assert.equal(res.statusCode, 400, url);
-    assert.equal((res.json() as { error: { code: string } }).error.code, 'INTERNAL_URL');
-  }
+    const body = res.json() as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'URL_NOT_ALLOWED', url);
+    assert.match(body.error.message, new RegExp(`\\(${reason}\\)`), url);
+  };
+  for (const url of [
+    'http://[::ffff:127.0.0.1]:4220/', 'http://[::ffff:169.254.169.254]/', 'http://localhost./', 'http://ip6-localhost/', 'http://intranet.example/feed.rss',
+    'http://198.18.0.1/', 'http://224.0.0.1/', 'http://169.254.169.254/latest/meta-data/', 'http://127.0.0.1:8080/feed.rss', 'http://[::1]/x', 'http://localhost/feed',
+  ]) await refused(url, 'blocked-address');
+  await refused('https://no-such-host.example/feed.rss', 'dns-failed');
   const ok = await app.inject({ method: 'POST', url: '/api/feeds', payload: { url: 'https://docs.aws.amazon.com/example/latest/ug/doc-history.rss' } });
   assert.equal(ok.statusCode, 201);
+  const feeds = (await app.inject({ method: 'GET', url: '/api/feeds' })).json() as { items: { url: string }[] };
+  assert.deepEqual(feeds.items.filter((f) => !f.url.startsWith('https://docs.aws.amazon.com/')).map((f) => f.url), [], 'no refused URL was stored');
 });

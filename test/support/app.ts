@@ -1,6 +1,7 @@
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/env.ts';
 import type { IamSource } from '../../src/core/iam.ts';
+import type { Resolver } from '../../src/sources/outbound/index.ts';
 import { createTestDatabase, type Backend } from './db.ts';
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
@@ -9,9 +10,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 /** The real app on a fresh database; torn down when the test (or suite) ends. */
-export async function build(t: { after(fn: () => Promise<void>): unknown }, o: { backend?: Backend; iam?: IamSource; config?: Partial<Config>; seed?: boolean } = {}) {
+export async function build(t: { after(fn: () => Promise<void>): unknown }, o: { backend?: Backend; iam?: IamSource; config?: Partial<Config>; seed?: boolean; resolver?: Resolver } = {}) {
   const tdb = await createTestDatabase(o.backend ?? 'postgres');
-  const app = await buildApp({ config: testConfig(o.config), db: tdb.db, iam: o.iam, worker: false, seed: o.seed ?? false, logger: false });
+  const app = await buildApp({ config: testConfig(o.config), db: tdb.db, iam: o.iam, resolver: o.resolver, worker: false, seed: o.seed ?? false, logger: false });
   t.after(async () => {
     await app.close();
     await tdb.cleanup();

@@ -4,7 +4,12 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { fetchFeed, pollFeed, pollFeeds, FeedFetchError } from '../../src/sources/rss/fetch.ts';
+import { fetchFeed, pollFeed, pollFeeds, FeedFetchError, type FeedHttp } from '../../src/sources/rss/fetch.ts';
+import { createOutboundClient } from '../../src/sources/outbound/index.ts';
+
+// The test server listens on 127.0.0.1, which only a private-allowing guard reaches.
+const http = createOutboundClient({ allowPrivate: true });
+after(() => http.close());
 
 const fixtureXml = readFileSync(new URL('../fixtures/rss/amazonq-doc-history.rss.xml', import.meta.url), 'utf8');
 
@@ -146,52 +151,52 @@ describe('fetchFeed / pollFeed against a local server', () => {
   });
 
   test('200 with ETag, then 304 on the second poll with If-None-Match sent', async () => {
-    const first = await pollFeed(`${base}/etag`, {}, { timeoutMs: 5000 });
+    const first = await pollFeed(`${base}/etag`, {}, { http, timeoutMs: 5000 });
     assert.equal(first.ok, true);
     assert.ok(first.ok && first.status === 'updated');
     assert.equal(first.feed.items.length, 11);
     assert.deepEqual(first.state, { etag: '"v1"', lastModified: 'Thu, 14 Nov 2024 19:00:00 GMT' });
 
-    const second = await pollFeed(`${base}/etag`, first.state, { timeoutMs: 5000 });
+    const second = await pollFeed(`${base}/etag`, first.state, { http, timeoutMs: 5000 });
     assert.ok(second.ok && second.status === 'not_modified');
     assert.deepEqual(second.state, first.state);
     assert.deepEqual(seen.conditional, [{}, { ifNoneMatch: '"v1"', ifModifiedSince: 'Thu, 14 Nov 2024 19:00:00 GMT' }]);
   });
 
-  test('a 500 is an http_status error carrying the status', async () => {
-    const err = await fetchError(fetchFeed(`${base}/500`, { timeoutMs: 5000, maxBytes: CAP }));
-    assert.equal(err.code, 'http_status');
+  test('a 500 is an http-500 error carrying the status', async () => {
+    const err = await fetchError(fetchFeed(`${base}/500`, { http, timeoutMs: 5000, maxBytes: CAP }));
+    assert.equal(err.code, 'http-500');
     assert.equal(err.status, 500);
-    const polled = await pollFeed(`${base}/500`, { etag: '"old"' }, { timeoutMs: 5000 });
+    const polled = await pollFeed(`${base}/500`, { etag: '"old"' }, { http, timeoutMs: 5000 });
     assert.ok(!polled.ok);
-    assert.deepEqual(polled.error, { stage: 'fetch', code: 'http_status', message: `HTTP 500 from ${base}/500`, httpStatus: 500 });
+    assert.deepEqual(polled.error, { stage: 'fetch', code: 'http-500', message: 'HTTP 500', httpStatus: 500 });
     assert.deepEqual(polled.state, { etag: '"old"' }, 'validators survive a failed poll');
   });
 
   test('a 304 to an unconditional request is not taken as "unchanged"', async () => {
-    const err = await fetchError(fetchFeed(`${base}/304-unasked`, { timeoutMs: 5000, maxBytes: CAP }));
-    assert.equal(err.code, 'http_status');
+    const err = await fetchError(fetchFeed(`${base}/304-unasked`, { http, timeoutMs: 5000, maxBytes: CAP }));
+    assert.equal(err.code, 'http-304');
   });
 
   test('a server that never answers hits the configured timeout', async () => {
-    const err = await fetchError(fetchFeed(`${base}/hang`, { timeoutMs: 200, maxBytes: CAP }));
+    const err = await fetchError(fetchFeed(`${base}/hang`, { http, timeoutMs: 200, maxBytes: CAP }));
     assert.equal(err.code, 'timeout');
   });
 
   test('the timeout also covers a body that stalls after the headers', async () => {
-    const err = await fetchError(fetchFeed(`${base}/hang-body`, { timeoutMs: 200, maxBytes: CAP }));
+    const err = await fetchError(fetchFeed(`${base}/hang-body`, { http, timeoutMs: 200, maxBytes: CAP }));
     assert.equal(err.code, 'timeout');
   });
 
   test('a caller abort is reported as aborted, not as a timeout', async () => {
     const ac = new AbortController();
-    const p = fetchFeed(`${base}/hang`, { timeoutMs: 60_000, maxBytes: CAP, signal: ac.signal });
+    const p = fetchFeed(`${base}/hang`, { http, timeoutMs: 60_000, maxBytes: CAP, signal: ac.signal });
     ac.abort();
     assert.equal((await fetchError(p)).code, 'aborted');
   });
 
   test('a 50 MB streamed body is cut off at the cap without being read in full', async () => {
-    const err = await fetchError(fetchFeed(`${base}/huge`, { timeoutMs: 30_000, maxBytes: CAP }));
+    const err = await fetchError(fetchFeed(`${base}/huge`, { http, timeoutMs: 30_000, maxBytes: CAP }));
     assert.equal(err.code, 'too_large');
     await seen.bigClosedEarly; // the client hung up on the server mid-stream
     assert.equal(seen.bigFinished, false);
@@ -199,20 +204,20 @@ describe('fetchFeed / pollFeed against a local server', () => {
   });
 
   test('a declared Content-Length over the cap is refused before reading', async () => {
-    const err = await fetchError(fetchFeed(`${base}/declared-huge`, { timeoutMs: 5000, maxBytes: CAP }));
+    const err = await fetchError(fetchFeed(`${base}/declared-huge`, { http, timeoutMs: 5000, maxBytes: CAP }));
     assert.equal(err.code, 'too_large');
     assert.match(err.message, /declares/);
   });
 
   test('a billion-laughs document is rejected as a parse error', async () => {
-    const res = await pollFeed(`${base}/billion-laughs`, {}, { timeoutMs: 5000 });
+    const res = await pollFeed(`${base}/billion-laughs`, {}, { http, timeoutMs: 5000 });
     assert.ok(!res.ok);
     assert.equal(res.error.stage, 'parse');
     assert.equal(res.error.code, 'dtd_rejected');
   });
 
   test('a feed with broken dates keeps its items, with dateProblem', async () => {
-    const res = await pollFeed(`${base}/broken-dates`, {}, { timeoutMs: 5000 });
+    const res = await pollFeed(`${base}/broken-dates`, {}, { http, timeoutMs: 5000 });
     assert.ok(res.ok && res.status === 'updated');
     assert.equal(res.feed.items.length, 2);
     assert.equal(res.feed.items[0]?.publishedAt, null);
@@ -222,17 +227,19 @@ describe('fetchFeed / pollFeed against a local server', () => {
   });
 
   test('only http(s) URLs, without credentials, are fetched', async () => {
-    for (const url of ['ftp://127.0.0.1/feed', 'file:///etc/passwd', 'not a url', 'http://user:pw@127.0.0.1/feed']) {
-      assert.equal((await fetchError(fetchFeed(url, { timeoutMs: 1000, maxBytes: CAP }))).code, 'invalid_url', url);
+    for (const [url, code] of [['ftp://127.0.0.1/feed', 'blocked-scheme'], ['file:///etc/passwd', 'blocked-scheme'], ['not a url', 'invalid-url'], ['http://user:pw@127.0.0.1/feed', 'invalid-url']]) {
+      assert.equal((await fetchError(fetchFeed(url as string, { http, timeoutMs: 1000, maxBytes: CAP }))).code, code, url);
     }
   });
 
-  test('a refused connection is a network error', async () => {
+  test('a refused connection is connect-failed, without the socket\'s text', async () => {
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((r) => closed.close(() => r()));
-    assert.equal((await fetchError(fetchFeed(`http://127.0.0.1:${port}/`, { timeoutMs: 5000, maxBytes: CAP }))).code, 'network');
+    const err = await fetchError(fetchFeed(`http://127.0.0.1:${port}/`, { http, timeoutMs: 5000, maxBytes: CAP }));
+    assert.equal(err.code, 'connect-failed');
+    assert.doesNotMatch(err.message, /ECONNREFUSED|127\.0\.0\.1|\d{4,5}/);
   });
 
   test('each failure stays with its feed: five polled, four broken, the good one parsed', async () => {
@@ -245,11 +252,11 @@ describe('fetchFeed / pollFeed against a local server', () => {
         { url: `${base}/good` },
         { url: 'gopher://127.0.0.1/' },
       ],
-      { timeoutMs: 300, maxBytes: CAP, concurrency: 6 },
+      { http, timeoutMs: 300, maxBytes: CAP, concurrency: 6 },
     );
     assert.deepEqual(
       results.map((r) => (r.ok ? r.status : `${r.error.stage}:${r.error.code}`)),
-      ['fetch:http_status', 'fetch:timeout', 'fetch:too_large', 'parse:dtd_rejected', 'updated', 'fetch:invalid_url'],
+      ['fetch:http-500', 'fetch:timeout', 'fetch:too_large', 'parse:dtd_rejected', 'updated', 'fetch:blocked-scheme'],
     );
     const good = results[4];
     assert.ok(good?.ok && good.status === 'updated');
@@ -261,19 +268,21 @@ describe('fetchFeed / pollFeed against a local server', () => {
 describe('fetchFeed with an injected fetch', () => {
   test('decodes the declared charset', async () => {
     const latin1 = Buffer.from('<rss version="2.0"><channel><title>Caf\u00e9</title></channel></rss>', 'latin1');
-    const fetchImpl = (async () => new Response(latin1, { status: 200, headers: { 'content-type': 'text/xml; charset=ISO-8859-1' } })) as typeof fetch;
-    const res = await fetchFeed('https://docs.aws.amazon.com/x.rss', { timeoutMs: 1000, maxBytes: CAP, fetchImpl });
+    const fake: FeedHttp = { fetch: async () => new Response(latin1, { status: 200, headers: { 'content-type': 'text/xml; charset=ISO-8859-1' } }) };
+    const res = await fetchFeed('https://docs.aws.amazon.com/x.rss', { http: fake, timeoutMs: 1000, maxBytes: CAP });
     assert.ok(res.status === 'ok');
     assert.match(res.body, /Caf\u00e9/);
   });
 
   test('an unexpected exception from fetch becomes a recorded failure, not a rejection', async () => {
-    const fetchImpl = (async () => {
-      throw new Error('boom');
-    }) as typeof fetch;
-    const res = await pollFeed('https://docs.aws.amazon.com/x.rss', {}, { timeoutMs: 1000, fetchImpl });
+    const fake: FeedHttp = {
+      fetch: async () => {
+        throw new Error('boom at 10.0.0.7:5432');
+      },
+    };
+    const res = await pollFeed('https://docs.aws.amazon.com/x.rss', {}, { http: fake, timeoutMs: 1000 });
     assert.ok(!res.ok);
-    assert.equal(res.error.code, 'network');
-    assert.match(res.error.message, /boom/);
+    assert.equal(res.error.code, 'connect-failed');
+    assert.doesNotMatch(res.error.message, /boom|10\.0/, 'the raw text is not recorded');
   });
 });

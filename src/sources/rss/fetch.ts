@@ -1,15 +1,17 @@
 // IO half of the documentation-history source: conditional GET with a hard time and size budget,
 // then the pure parser. pollFeed/pollFeeds never throw for anything a feed or network can do; a
-// failure is returned as data so one broken feed cannot stop the others.
+// failure is returned as data so one broken feed cannot stop the others. Every request goes
+// through the outbound-URL guard; failures carry its short stable reasons, never socket text.
 import { TextDecoder } from 'node:util';
+import { toOutboundError, type OutboundClient, type OutboundError, type OutboundReason } from '../outbound/index.ts';
 import { DEFAULT_MAX_FEED_BYTES, FeedParseError, parseFeed } from './parse.ts';
 import type { ParsedFeed } from './parse.ts';
 
-export type FeedFetchErrorCode = 'timeout' | 'too_large' | 'http_status' | 'network' | 'invalid_url' | 'aborted';
+export type FeedFetchErrorCode = OutboundReason | 'too_large';
 
 export class FeedFetchError extends Error {
   readonly code: FeedFetchErrorCode;
-  /** HTTP status for 'http_status'. */
+  /** HTTP status for `http-<status>`. */
   readonly status?: number;
   constructor(code: FeedFetchErrorCode, message: string, opts: { status?: number; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -17,16 +19,23 @@ export class FeedFetchError extends Error {
     this.code = code;
     if (opts.status !== undefined) this.status = opts.status;
   }
+
+  static from(err: OutboundError): FeedFetchError {
+    return new FeedFetchError(err.reason, err.message, { cause: err });
+  }
 }
 
+/** The part of the outbound client a feed fetch needs (tests may hand a fake). */
+export type FeedHttp = Pick<OutboundClient, 'fetch'>;
+
 export interface FetchFeedOptions {
+  http: FeedHttp;
   etag?: string;
   lastModified?: string;
   timeoutMs: number;
   maxBytes: number;
   /** Caller cancellation (e.g. shutdown); reported as 'aborted', distinct from our own timeout. */
   signal?: AbortSignal;
-  fetchImpl?: typeof fetch;
   userAgent?: string;
 }
 
@@ -35,23 +44,6 @@ export type FetchFeedResult =
   | { status: 'ok'; body: string; etag?: string; lastModified?: string };
 
 const DEFAULT_USER_AGENT = 'policywatch (AWS managed policy change tracker)';
-
-function validUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new FeedFetchError('invalid_url', `not a valid URL: ${JSON.stringify(String(raw).slice(0, 200))}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new FeedFetchError('invalid_url', `only http and https feeds are fetched, not ${url.protocol}`);
-  }
-  // Credentials in a URL end up in logs and stored feed lists; refuse rather than leak them.
-  if (url.username !== '' || url.password !== '') {
-    throw new FeedFetchError('invalid_url', 'feed URLs must not embed credentials');
-  }
-  return url;
-}
 
 // A stored validator comes back from a remote server; only send it if it is a legal header value.
 function headerSafe(v: string | undefined): string | undefined {
@@ -85,18 +77,13 @@ function decode(chunks: Uint8Array[], total: number, charset: string): string {
 export async function fetchFeed(url: string, opts: FetchFeedOptions): Promise<FetchFeedResult> {
   if (!(opts.timeoutMs > 0) || !Number.isFinite(opts.timeoutMs)) throw new RangeError('timeoutMs must be a positive number');
   if (!(opts.maxBytes > 0) || !Number.isFinite(opts.maxBytes)) throw new RangeError('maxBytes must be a positive number');
-  const target = validUrl(url);
-  const doFetch = opts.fetchImpl ?? fetch;
-
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  const classify = (err: unknown, phase: string): FeedFetchError => {
+  const classify = (err: unknown, phase: 'connect' | 'body'): FeedFetchError => {
     if (err instanceof FeedFetchError) return err;
-    if (timeout.aborted) return new FeedFetchError('timeout', `${phase} timed out after ${opts.timeoutMs} ms`, { cause: err });
-    if (opts.signal?.aborted) return new FeedFetchError('aborted', `${phase} aborted by caller`, { cause: err });
-    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    const message = err instanceof Error ? err.message : String(err);
-    return new FeedFetchError('network', `${phase} failed: ${message}${cause}`, { cause: err });
+    if (timeout.aborted) return new FeedFetchError('timeout', `timed out after ${opts.timeoutMs} ms`, { cause: err });
+    if (opts.signal?.aborted) return new FeedFetchError('aborted', 'aborted by the caller', { cause: err });
+    return FeedFetchError.from(toOutboundError(err, { phase }));
   };
 
   const headers: Record<string, string> = {
@@ -110,26 +97,21 @@ export async function fetchFeed(url: string, opts: FetchFeedOptions): Promise<Fe
 
   let res: Response;
   try {
-    res = await doFetch(target.href, { method: 'GET', headers, signal, redirect: 'follow' });
+    res = await opts.http.fetch(url, { method: 'GET', headers, signal });
   } catch (err) {
-    throw classify(err, `GET ${target.href}`);
-  }
-  // Undici only follows http(s) redirects, but the final URL is checked rather than assumed.
-  if (res.url !== '' && !/^https?:/i.test(res.url)) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new FeedFetchError('invalid_url', `redirected to a non-http(s) URL`);
+    throw classify(err, 'connect');
   }
 
   if (res.status === 304) {
     await res.body?.cancel().catch(() => undefined);
     if (etag === undefined && lastModified === undefined) {
-      throw new FeedFetchError('http_status', 'HTTP 304 to an unconditional request', { status: 304 });
+      throw new FeedFetchError('http-304', 'HTTP 304 to an unconditional request', { status: 304 });
     }
     return { status: 'not_modified' };
   }
   if (res.status < 200 || res.status > 299) {
     await res.body?.cancel().catch(() => undefined);
-    throw new FeedFetchError('http_status', `HTTP ${res.status} from ${target.href}`, { status: res.status });
+    throw new FeedFetchError(`http-${res.status}`, `HTTP ${res.status}`, { status: res.status });
   }
 
   const declared = Number(res.headers.get('content-length'));
@@ -155,7 +137,7 @@ export async function fetchFeed(url: string, opts: FetchFeedOptions): Promise<Fe
       }
     } catch (err) {
       await reader.cancel().catch(() => undefined);
-      throw classify(err, `reading ${target.href}`);
+      throw classify(err, 'body');
     }
   }
 
@@ -174,11 +156,11 @@ export interface FeedPollState {
 }
 
 export interface PollOptions {
+  http: FeedHttp;
   timeoutMs: number;
   /** Cap on the transferred body and on the document handed to the parser. */
   maxBytes?: number;
   signal?: AbortSignal;
-  fetchImpl?: typeof fetch;
   userAgent?: string;
 }
 
@@ -199,11 +181,10 @@ export type FeedPollResult =
 export async function pollFeed(url: string, state: FeedPollState, opts: PollOptions): Promise<FeedPollResult> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_FEED_BYTES;
   try {
-    const fetchOpts: FetchFeedOptions = { timeoutMs: opts.timeoutMs, maxBytes };
+    const fetchOpts: FetchFeedOptions = { http: opts.http, timeoutMs: opts.timeoutMs, maxBytes };
     if (state.etag !== undefined) fetchOpts.etag = state.etag;
     if (state.lastModified !== undefined) fetchOpts.lastModified = state.lastModified;
     if (opts.signal !== undefined) fetchOpts.signal = opts.signal;
-    if (opts.fetchImpl !== undefined) fetchOpts.fetchImpl = opts.fetchImpl;
     if (opts.userAgent !== undefined) fetchOpts.userAgent = opts.userAgent;
     const res = await fetchFeed(url, fetchOpts);
     if (res.status === 'not_modified') return { ok: true, url, status: 'not_modified', state };
@@ -222,7 +203,8 @@ export async function pollFeed(url: string, state: FeedPollState, opts: PollOpti
     } else if (err instanceof FeedParseError) {
       error = { stage: 'parse', code: err.code, message: err.message };
     } else {
-      error = { stage: 'internal', code: 'internal', message: err instanceof Error ? err.message : String(err) };
+      // A bug of ours, not the feed's: its text may name internals, so the record keeps a fixed message.
+      error = { stage: 'internal', code: 'internal', message: 'unexpected error while polling the feed' };
     }
     return { ok: false, url, error, state };
   }

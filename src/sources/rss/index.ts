@@ -4,7 +4,7 @@ export type { FeedItem, ParsedFeed, ParseFeedOptions, FeedParseErrorCode } from 
 export { extractPolicyMentions, classifyEntry, statedDirection } from './mentions.ts';
 export type { PolicyMentions, EntryKind, StatedDirection, MentionSource } from './mentions.ts';
 export { fetchFeed, pollFeed, pollFeeds, FeedFetchError } from './fetch.ts';
-export type { FetchFeedOptions, FetchFeedResult, FeedPollState, PollOptions, FeedPollError, FeedPollResult, FeedFetchErrorCode } from './fetch.ts';
+export type { FetchFeedOptions, FetchFeedResult, FeedPollState, PollOptions, FeedPollError, FeedPollResult, FeedFetchErrorCode, FeedHttp } from './fetch.ts';
 export { DEFAULT_FEEDS, feedsForService } from './defaults.ts';
 export type { DefaultFeed, FeedEvidence } from './defaults.ts';
 export { parseFeedDate } from './dates.ts';

@@ -34,7 +34,8 @@ export interface Services {
   events: EventService;
   changes: ChangeService;
   docHistory: DocHistoryService;
-  alerts: { queue: DeliveryQueue; subscriptions: SubscriptionService; dispatcher: Dispatcher };
+  /** dispatch(): this process starts sending deliveries (worker processes). */
+  alerts: { queue: DeliveryQueue; subscriptions: SubscriptionService; dispatcher: Dispatcher; dispatch(): Promise<void> };
   /** The outbound-URL guard; closed with the app. */
   outbound: OutboundClient;
 }
@@ -89,6 +90,10 @@ export function createServices(o: ContainerOptions): Services {
   });
   return {
     config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory,
-    outbound, alerts: { queue, subscriptions, dispatcher },
+    outbound,
+    alerts: {
+      queue, subscriptions, dispatcher,
+      dispatch: () => queue.work((job) => dispatcher.handle(job), (id, error) => stores.subscriptions.markDead(id, error)),
+    },
   };
 }

@@ -100,7 +100,8 @@ export class PgBossDeliveryQueue implements DeliveryQueue {
     onDead: (deliveryId: string, error: string) => Promise<void>,
   ): Promise<void> {
     await this.start();
-    const poll = { pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5 };
+    // NOTIFY wakes a worker for new jobs only; retries coming due are found by polling.
+    const poll = { pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 1 };
     await this.boss.work(DELIVERY_QUEUE, { ...poll, includeMetadata: true, batchSize: 1, localConcurrency: this.o.concurrency }, async (jobs: JobWithMetadata<JobData>[]) => {
       for (const job of jobs) {
         const before = job.data.before ?? 0;

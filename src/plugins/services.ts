@@ -38,10 +38,7 @@ export default fp(async function services(app: FastifyInstance, opts: ServicesPl
     // The alert queue is ready before anything can store an event (its jobs are sent inside the
     // event transaction); worker processes also send deliveries.
     await services.alerts.queue.start();
-    if (opts.worker && opts.config.alertsDispatch) {
-      const { dispatcher } = services.alerts;
-      await services.alerts.queue.work((job) => dispatcher.handle(job), (id, error) => services.stores.subscriptions.markDead(id, error));
-    }
+    if (opts.worker && opts.config.alertsDispatch) await services.alerts.dispatch();
     if (opts.seed ?? opts.config.seedDataset) {
       // In the background: the API answers while the history loads.
       const abort = new AbortController();

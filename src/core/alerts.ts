@@ -87,6 +87,8 @@ export interface SubscriptionStore {
   delete(id: string): Promise<boolean>;
   deliveries(subscriptionId: string, q: { before?: string | undefined; limit: number }): Promise<Delivery[]>;
   delivery(id: string): Promise<Delivery | null>;
+  /** A delivery with its subscription, in one read (the dispatcher's first step). */
+  deliveryToSend(id: string): Promise<{ delivery: Delivery; subscription: Subscription } | null>;
   createTestDelivery(id: string, subscriptionId: string): Promise<Delivery>;
   /** Puts a delivered or dead delivery back to pending (redeliver); null when it is not one. */
   resetForRedelivery(id: string): Promise<Delivery | null>;

@@ -2,7 +2,7 @@
 // jobs sent inside the event transaction, and SKIP LOCKED fetches so many processes share it.
 // Postgres: pg-boss opens its own small pool (LISTEN/NOTIFY wakes workers at once). Embedded
 // PGlite: pg-boss runs through its PGlite adapter (the `db` option) on the same instance.
-import { PgBoss, fromPglite, type Db as IDatabase, type JobWithMetadata } from 'pg-boss';
+import { PgBoss, fromPglite, type Db as IDatabase, type JobResult, type JobWithMetadata } from 'pg-boss';
 import { RetryAfterError, type DeliveryJob, type DeliveryQueue, type Transaction } from '../core/alerts.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Database } from './database.ts';
@@ -42,9 +42,12 @@ export class PgBossDeliveryQueue implements DeliveryQueue {
   static create(db: Database, o: QueueOptions, log: Logger): PgBossDeliveryQueue {
     // An active job older than this went with its process (SIGKILL): pg-boss fails it and retries.
     const expireInSeconds = Math.max(2, Math.ceil((o.sendTimeoutMs * 2) / 1000));
+    // Expiry is checked by the monitor pass: as often as half the expiry, so a dead process's
+    // delivery moves on within about 1.5 × expireInSeconds.
+    const supervise = Math.max(1, Math.min(60, Math.floor(expireInSeconds / 2)));
     const common = {
       schema: 'pgboss', supervise: true, schedule: false, migrate: true,
-      superviseIntervalSeconds: Math.max(1, Math.min(60, Math.floor(expireInSeconds / 2))),
+      superviseIntervalSeconds: supervise, monitorIntervalSeconds: supervise,
       registerInstance: false, openTelemetry: { enabled: false },
     } as const;
     const boss = 'pglite' in db.queueTarget
@@ -72,6 +75,11 @@ export class PgBossDeliveryQueue implements DeliveryQueue {
       // singleton + singletonKey = delivery id: one delivery is never active twice at once, even
       // when a redelivery is queued while an attempt is in flight.
       await this.boss.createQueue(DELIVERY_QUEUE, { ...retry, policy: 'singleton', deadLetter: DEAD_QUEUE, notify: true });
+      // Queue options live in the database, set by the first process ever: a changed setting
+      // (say POLICYWATCH_ALERT_RETRY_DELAY) takes effect when a process starts with it. Every
+      // process of one deployment should share the alert settings.
+      const { retryDelayMax: _max, ...updatable } = retry as typeof retry & { retryDelayMax?: number };
+      await this.boss.updateQueue(DELIVERY_QUEUE, updatable);
     })();
     return this.started;
   }
@@ -102,29 +110,33 @@ export class PgBossDeliveryQueue implements DeliveryQueue {
     await this.start();
     // NOTIFY wakes a worker for new jobs only; retries coming due are found by polling.
     const poll = { pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 1 };
-    await this.boss.work(DELIVERY_QUEUE, { ...poll, includeMetadata: true, batchSize: 1, localConcurrency: this.o.concurrency }, async (jobs: JobWithMetadata<JobData>[]) => {
-      for (const job of jobs) {
-        const before = job.data.before ?? 0;
-        const attempt = before + job.retryCount + 1;
-        const lastAttempt = job.retryCount >= job.retryLimit;
-        try {
-          await handle({ deliveryId: job.data.deliveryId, attempt, lastAttempt });
-        } catch (err) {
-          if (err instanceof RetryAfterError && !lastAttempt) {
-            // The target said when to come back (Slack's 429 Retry-After): a continuation job with
-            // the retries left, queued before this one completes (a crash between the two leaves
-            // a duplicate job, which finds the delivery delivered or sends once more under the
-            // same webhook-id, never none).
-            await this.boss.insert(DELIVERY_QUEUE, [{
-              ...this.jobOf({ deliveryId: job.data.deliveryId, startAfter: err.retryAt }, { deliveryId: job.data.deliveryId, before: attempt }),
-              retryLimit: Math.max(0, job.retryLimit - job.retryCount - 1),
-            }]);
-            continue;
-          }
-          throw err;
+    // Jobs come in batches, each job settled on its own (perJobResults); a full batch fetches the
+    // next at once (burst), so a backlog drains at the concurrency, not one batch per poll.
+    const batchSize = Math.min(this.o.concurrency, 10);
+    const work = { ...poll, includeMetadata: true, perJobResults: true, burstWhenBatchFull: true, batchSize, localConcurrency: Math.ceil(this.o.concurrency / batchSize) } as const;
+    await this.boss.work(DELIVERY_QUEUE, work, async (jobs: JobWithMetadata<JobData>[]) => Promise.all(jobs.map(async (job): Promise<JobResult> => {
+      const before = job.data.before ?? 0;
+      const attempt = before + job.retryCount + 1;
+      const lastAttempt = job.retryCount >= job.retryLimit;
+      try {
+        await handle({ deliveryId: job.data.deliveryId, attempt, lastAttempt });
+        return { id: job.id, status: 'completed' };
+      } catch (err) {
+        if (err instanceof RetryAfterError && !lastAttempt) {
+          // The target said when to come back (Slack's 429 Retry-After): a continuation job with
+          // the retries left, queued before this one completes (a crash between the two leaves
+          // a duplicate job, which finds the delivery delivered or sends once more under the
+          // same webhook-id, never none).
+          await this.boss.insert(DELIVERY_QUEUE, [{
+            ...this.jobOf({ deliveryId: job.data.deliveryId, startAfter: err.retryAt }, { deliveryId: job.data.deliveryId, before: attempt }),
+            retryLimit: Math.max(0, job.retryLimit - job.retryCount - 1),
+          }]);
+          return { id: job.id, status: 'completed' };
         }
+        // Failed: pg-boss retries it with backoff, or dead-letters it after the last attempt.
+        return { id: job.id, status: 'failed', output: { message: (err as Error).message } };
       }
-    });
+    })));
     await this.boss.work(DEAD_QUEUE, { ...poll, includeMetadata: true, batchSize: 10 }, async (jobs: JobWithMetadata<JobData>[]) => {
       for (const job of jobs) {
         const output = job.output as { message?: unknown } | null;

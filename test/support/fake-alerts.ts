@@ -42,6 +42,11 @@ export class InMemorySubscriptionStore implements SubscriptionStore {
     const d = this.ds.get(id);
     return d ? { ...d } : null;
   }
+  async deliveryToSend(id: string) {
+    const d = this.ds.get(id);
+    const s = d && this.subs.get(d.subscriptionId);
+    return d && s ? { delivery: { ...d }, subscription: { ...s } } : null;
+  }
   /** Adds a delivery as the outbox would (the fake's own set-up, not part of the interface). */
   add(d: Partial<Delivery> & Pick<Delivery, 'id' | 'subscriptionId'>): Delivery {
     const full: Delivery = {

@@ -2,6 +2,7 @@
 // from a script, so tests can play Slack or a webhook consumer that fails, throttles or hangs.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from './cli.ts';
 
 export interface Received {
   headers: IncomingMessage['headers'];
@@ -76,13 +77,11 @@ export class Receiver {
   }
 }
 
-/** Polls `fn` until it returns a value that passes `ok` (or throws after `ms`). */
+/** Polls `fn` until its value passes `ok`, and returns that value (waitFor with a predicate). */
 export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
+  const hit = await waitFor(what, async () => {
     const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return ok(v) ? { v } : undefined;
+  }, { timeoutMs: ms, intervalMs: 100 });
+  return hit.v;
 }

@@ -61,6 +61,13 @@ export class PrismaSubscriptionStore implements SubscriptionStore {
     return r ? toDelivery(r) : null;
   }
 
+  async deliveryToSend(id: string) {
+    const r = await this.prisma.alertDelivery.findUnique({ where: { id }, include: { subscription: true } });
+    if (!r) return null;
+    const { subscription, ...d } = r;
+    return { delivery: toDelivery(d), subscription: toSub(subscription) };
+  }
+
   async createTestDelivery(id: string, subscriptionId: string) {
     return toDelivery(await this.prisma.alertDelivery.create({ data: { id, subscriptionId, kind: 'test', status: 'pending' } }));
   }

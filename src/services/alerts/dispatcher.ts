@@ -49,12 +49,11 @@ export class Dispatcher {
   /** One queue job. Throws to have the queue retry it. */
   async handle(job: DeliveryJob & { attempt: number; lastAttempt: boolean }): Promise<void> {
     const { store, log } = this.deps;
-    const d = await store.delivery(job.deliveryId);
+    const found = await store.deliveryToSend(job.deliveryId);
     // Gone (its subscription was deleted) or already delivered: a duplicate job, nothing to send.
-    if (!d || d.status === 'delivered') return;
+    if (!found || found.delivery.status === 'delivered') return;
+    const { delivery: d, subscription: sub } = found;
     if (d.status === 'collecting') await store.markDue(d.id);
-    const sub = await store.get(d.subscriptionId);
-    if (!sub) return;
     if (!sub.enabled) {
       await store.markDead(d.id, `subscription disabled${sub.disabledReason ? `: ${sub.disabledReason}` : ''}`);
       return;
@@ -120,10 +119,23 @@ export class Dispatcher {
   }
 }
 
-/** Loads and presents stored events for the dispatcher (one batch; missing ids are skipped). */
-export function eventLoader(get: (id: string) => Promise<StoredEvent | null>, present: (es: StoredEvent[]) => Promise<AlertEvent[]>) {
-  return async (ids: string[]) => {
-    const found = (await Promise.all(ids.map((id) => get(id).catch(() => null)))).filter((e): e is StoredEvent => e !== null);
-    return present(found);
+/**
+ * Loads and presents stored events for the dispatcher (missing ids are skipped). An event fans
+ * out to every matching subscription at once, so presented events are kept for a short while
+ * (30 s, 500 at most): a recomputation or a new documentation join shows in later sends.
+ */
+export function eventLoader(get: (id: string) => Promise<StoredEvent | null>, present: (es: StoredEvent[]) => Promise<AlertEvent[]>, ttlMs = 30_000) {
+  const cache = new Map<string, { at: number; event: Promise<AlertEvent | null> }>();
+  const load = (id: string): Promise<AlertEvent | null> => {
+    const now = Date.now();
+    const hit = cache.get(id);
+    if (hit && now - hit.at < ttlMs) return hit.event;
+    if (cache.size >= 500) for (const [k, v] of cache) if (now - v.at >= ttlMs || cache.size >= 500) cache.delete(k);
+    const event = get(id).catch(() => null).then(async (e) => (e ? ((await present([e]))[0] ?? null) : null));
+    // A failed load is not kept: the next attempt asks again.
+    event.then((e) => e ?? cache.delete(id), () => cache.delete(id));
+    cache.set(id, { at: now, event });
+    return event;
   };
+  return async (ids: string[]) => (await Promise.all(ids.map(load))).filter((e): e is AlertEvent => e !== null);
 }

@@ -34,6 +34,7 @@ export interface Services {
   events: EventService;
   changes: ChangeService;
   docHistory: DocHistoryService;
+  pipeline: IngestPipeline;
   /** dispatch(): this process starts sending deliveries (worker processes). */
   alerts: { queue: DeliveryQueue; subscriptions: SubscriptionService; dispatcher: Dispatcher; dispatch(): Promise<void> };
   /** The outbound-URL guard; closed with the app. */
@@ -89,7 +90,7 @@ export function createServices(o: ContainerOptions): Services {
     options: { sendTimeoutMs: o.config.alertTimeoutMs, goneLimit: o.config.alertGoneLimit },
   });
   return {
-    config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory,
+    config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, pipeline,
     outbound,
     alerts: {
       queue, subscriptions, dispatcher,

@@ -239,9 +239,9 @@ export class EventService {
   }
 
   /** Finds versions or deprecations without events (a process died mid-way) and fills them in. */
-  async reconcile(signal?: AbortSignal) {
+  async reconcile(signal?: AbortSignal, opts: PoliciesChangedOptions = {}) {
     const ids = await this.deps.events.policiesMissingEvents();
     if (ids.length > 0) this.deps.log.info({ policies: ids.length }, 'computing missing change events');
-    return this.policiesChanged(ids, signal);
+    return this.policiesChanged(ids, signal, opts);
   }
 }

@@ -21,12 +21,24 @@ export class IngestPipeline {
 
   /** Steps 2–4 for policies whose versions (or deprecation) step 1 just stored. */
   async policiesChanged(kind: IngestKind, ids: number[], signal?: AbortSignal, opts: PoliciesChangedOptions = {}) {
-    const outbox = kind === 'live-poll' ? this.deps.outbox : undefined;
-    const r = await this.deps.events.policiesChanged(ids, signal, {
-      ...opts,
-      ...(outbox ? { sync: { onInserted: (tx, inserted) => outbox.eventsInserted(tx, inserted) } } : {}),
-    });
+    const r = await this.deps.events.policiesChanged(ids, signal, { ...opts, ...this.outboxFor(kind) });
     if (ids.length > 0) await this.deps.docHistory.eventsChanged(signal);
+    return r;
+  }
+
+  private outboxFor(kind: IngestKind): Pick<PoliciesChangedOptions, 'sync'> {
+    const outbox = kind === 'live-poll' ? this.deps.outbox : undefined;
+    return outbox ? { sync: { onInserted: (tx, inserted) => outbox.eventsInserted(tx, inserted) } } : {};
+  }
+
+  /**
+   * Before each live poll: events a crashed run stored versions for but never computed. They go
+   * through the outbox too; only IAM-sourced inserts alert there, i.e. exactly the changes the
+   * crashed poll detected, so a crash between storing versions and events loses no alert either.
+   */
+  async reconcile(signal?: AbortSignal) {
+    const r = await this.deps.events.reconcile(signal, this.outboxFor('live-poll'));
+    if (r.written + r.deleted > 0) await this.deps.docHistory.eventsChanged(signal);
     return r;
   }
 

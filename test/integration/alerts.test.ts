@@ -18,6 +18,7 @@ import { Receiver, until } from '../support/receiver.ts';
 import { independentHmacValid, libraryValid } from '../support/webhook-verify.ts';
 import { REPO_DIR } from '../support/paths.ts';
 import { readImportSource } from '../../src/sources/import/index.ts';
+import { pollIam } from '../../src/jobs/jobs.ts';
 
 type Created = Static<typeof CreatedSubscription>;
 type Sub = Static<typeof Subscription>;
@@ -152,6 +153,29 @@ describe('alerts (Postgres, fake IAM, local receivers)', () => {
     assert.equal(slack.requests.length, 1);
     assert.equal(hook.requests.length, 1);
     assert.equal((await deliveries(slackSub.id)).length, 1);
+  });
+
+  test('a crash between storing versions and events neither loses nor invents an alert', async () => {
+    // The event transaction fails at the outbox (as a crash there would end it): nothing commits.
+    await tdb.db.sql.exec(`CREATE FUNCTION pw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'outbox down'; END $$;
+      CREATE TRIGGER pw_test_fail BEFORE INSERT ON alert_deliveries FOR EACH ROW EXECUTE FUNCTION pw_test_fail();`);
+    const doc = V5.Document as { Statement: object[] };
+    const v7 = fake.publishVersion('AmazonQFullAccess', { ...doc, Statement: [...doc.Statement, { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+    const failed = await app.services.iamPoll.poll();
+    assert.ok(failed.run.errors.some((e) => e.code === 'EVENTS_FAILED'));
+    const changes = async () => ((await app.inject('/api/policies/AmazonQFullAccess/changes?kind=all')).json() as { items: { toVersionId: string }[] }).items;
+    assert.ok(!(await changes()).some((e) => e.toVersionId === v7), 'the event rolled back with its deliveries');
+    await tdb.db.sql.exec('DROP TRIGGER pw_test_fail ON alert_deliveries; DROP FUNCTION pw_test_fail();');
+    // The next scheduled poll first computes the missing events, through the outbox.
+    await pollIam({ services: app.services, log: app.log, signal: new AbortController().signal });
+    assert.ok((await changes()).some((e) => e.toVersionId === v7));
+    // The import above added AmazonQDeveloperAccess, which the fake IAM does not list: the same
+    // (failed, then reconciled) poll retired it, a real deprecation that alerts once too.
+    await slack.waitFor(3);
+    await new Promise((r) => setTimeout(r, 1500));
+    const texts = slack.requests.map((r) => (JSON.parse(r.body) as { text: string }).text);
+    assert.deepEqual(texts.slice(1).sort(), [`AmazonQDeveloperAccess deprecated (last version v6): deprecated`, `AmazonQFullAccess v6 → ${v7}: permissions changed`]);
+    assert.equal(hook.requests.length, 1, 's3:GetObject is no privilege escalation');
   });
 
   test('GET never shows a URL or secret after creation; PATCH and DELETE work; bad input is a 400 naming the problem', async () => {

@@ -1,6 +1,6 @@
 // Alert subscriptions and their deliveries. State-changing routes are admin-only through the
-// auth plugin's default (every non-GET route); nothing here prints a URL or secret except the
-// create response.
+// auth plugin's default (every non-GET route), reads by their own override; nothing here prints
+// a URL or secret except the create response.
 import type { FastifyInstance } from 'fastify';
 import {
   CreateBody, CreatedSubscription, Delivery, DeliveryPage, DeliveryParams, ErrorResponse, PageQuery, Subscription, SubscriptionPage,
@@ -8,6 +8,9 @@ import {
 } from '../schemas/subscriptions.ts';
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+// Reads too are admin-only (the auth plugin's route override): even masked, subscriptions name
+// internal receivers' hosts, and the delivery log tells when and how they fail.
+const adminOnly = { access: 'admin' } as const;
 
 export default async function subscriptionRoutes(app: FastifyInstance) {
   const subs = () => app.services.alerts.subscriptions;
@@ -17,13 +20,13 @@ export default async function subscriptionRoutes(app: FastifyInstance) {
     return subs().create(req.body);
   });
 
-  app.get<{ Querystring: PageQueryT }>('/subscriptions', { schema: { querystring: PageQuery, response: { 200: SubscriptionPage, ...errors } } }, async (req) => {
+  app.get<{ Querystring: PageQueryT }>('/subscriptions', { config: adminOnly, schema: { querystring: PageQuery, response: { 200: SubscriptionPage, ...errors } } }, async (req) => {
     const rows = await subs().list({ after: req.query.cursor, limit: req.query.limit + 1 });
     const items = rows.slice(0, req.query.limit);
     return { items, nextCursor: rows.length > req.query.limit ? (items.at(-1)?.id ?? null) : null };
   });
 
-  app.get<{ Params: { id: string } }>('/subscriptions/:id', { schema: { params: SubscriptionParams, response: { 200: Subscription, ...errors } } }, async (req) =>
+  app.get<{ Params: { id: string } }>('/subscriptions/:id', { config: adminOnly, schema: { params: SubscriptionParams, response: { 200: Subscription, ...errors } } }, async (req) =>
     subs().get(req.params.id));
 
   app.patch<{ Params: { id: string }; Body: UpdateBodyT }>(
@@ -44,7 +47,7 @@ export default async function subscriptionRoutes(app: FastifyInstance) {
 
   app.get<{ Params: { id: string }; Querystring: PageQueryT }>(
     '/subscriptions/:id/deliveries',
-    { schema: { params: SubscriptionParams, querystring: PageQuery, response: { 200: DeliveryPage, ...errors } } },
+    { config: adminOnly, schema: { params: SubscriptionParams, querystring: PageQuery, response: { 200: DeliveryPage, ...errors } } },
     async (req) => {
       const rows = await subs().deliveries(req.params.id, { before: req.query.cursor, limit: req.query.limit + 1 });
       const items = rows.slice(0, req.query.limit);

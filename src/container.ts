@@ -17,6 +17,7 @@ import { IngestPipeline } from './services/ingest-pipeline.ts';
 import type { AlertHttp, DeliveryQueue } from './core/alerts.ts';
 import { PgBossDeliveryQueue } from './db/alert-queue.ts';
 import { SqlAlertOutboxStore } from './db/stores/alert-outbox-store.ts';
+import { SqlDeliverySendStore } from './db/stores/delivery-send-store.ts';
 import { AlertOutbox } from './services/alerts/outbox.ts';
 import { Dispatcher, eventLoader } from './services/alerts/dispatcher.ts';
 import { SubscriptionService } from './services/alerts/subscription-service.ts';
@@ -85,7 +86,7 @@ export function createServices(o: ContainerOptions): Services {
   const alertHttp = o.alertHttp ?? guardedAlertHttp(outbound, createOutboundClient({ allowPrivate: false, resolver: o.resolver }));
   const subscriptions = new SubscriptionService({ store: stores.subscriptions, queue, http: alertHttp, log: alertLog });
   const dispatcher = new Dispatcher({
-    store: stores.subscriptions, http: alertHttp, log: alertLog,
+    store: stores.subscriptions, sends: new SqlDeliverySendStore(o.db.sql), http: alertHttp, log: alertLog,
     events: eventLoader((id) => changes.get(id), (es) => changes.present(es)),
     options: { sendTimeoutMs: o.config.alertTimeoutMs, goneLimit: o.config.alertGoneLimit },
   });

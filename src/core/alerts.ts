@@ -87,12 +87,9 @@ export interface SubscriptionStore {
   delete(id: string): Promise<boolean>;
   deliveries(subscriptionId: string, q: { before?: string | undefined; limit: number }): Promise<Delivery[]>;
   delivery(id: string): Promise<Delivery | null>;
-  /** A delivery with its subscription, in one read (the dispatcher's first step). */
-  deliveryToSend(id: string): Promise<{ delivery: Delivery; subscription: Subscription } | null>;
   createTestDelivery(id: string, subscriptionId: string): Promise<Delivery>;
   /** Puts a delivered or dead delivery back to pending (redeliver); null when it is not one. */
   resetForRedelivery(id: string): Promise<Delivery | null>;
-  recordAttempt(id: string, outcome: AttemptOutcome, at: Date): Promise<void>;
   /** A digest's period ended: it stops collecting (later events go to the next period). */
   markDue(id: string): Promise<void>;
   /** Retries exhausted (dead-letter queue): dead unless it was delivered meanwhile. */
@@ -100,6 +97,16 @@ export interface SubscriptionStore {
   /** Counts a 404/410 and disables the subscription at `threshold` in a row; returns whether it did. */
   countGone(subscriptionId: string, threshold: number, reason: string): Promise<boolean>;
   resetGone(subscriptionId: string): Promise<void>;
+}
+
+/**
+ * The dispatcher's per-delivery reads and writes: one statement each, tuned SQL, since every
+ * delivery pays for them (see bench/README.md).
+ */
+export interface DeliverySendStore {
+  /** A delivery with its subscription, in one read. */
+  deliveryToSend(id: string): Promise<{ delivery: Delivery; subscription: Subscription } | null>;
+  recordAttempt(id: string, outcome: AttemptOutcome, at: Date): Promise<void>;
 }
 
 /**

@@ -1,11 +1,12 @@
 // In-memory fakes of the alert store, queue and outbound HTTP (Unleash style): the services'
 // behaviour is tested against these, the Prisma/pg-boss implementations in integration tests.
 import type {
-  AlertHttp, AlertHttpResponse, AttemptOutcome, Delivery, DeliveryJob, DeliveryQueue, NewSubscription, Subscription, SubscriptionPatch,
+  AlertHttp, AlertHttpResponse, AttemptOutcome, Delivery, DeliveryJob, DeliveryQueue, DeliverySendStore, NewSubscription, Subscription, SubscriptionPatch,
   SubscriptionStore, Transaction,
 } from '../../src/core/alerts.ts';
 
-export class InMemorySubscriptionStore implements SubscriptionStore {
+/** Both alert stores in one (the fake keeps one map of deliveries). */
+export class InMemorySubscriptionStore implements SubscriptionStore, DeliverySendStore {
   readonly subs = new Map<string, Subscription>();
   readonly ds = new Map<string, Delivery>();
 

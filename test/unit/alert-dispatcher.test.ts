@@ -22,7 +22,7 @@ async function setup(answers: ConstructorParameters<typeof FakeHttp>[0], kind: '
   const service = new SubscriptionService({ store, queue, http, log });
   const created = await service.create({ name: 'ops', kind, url: 'https://hooks.example.com/secret-path' });
   const d = store.add({ id: 'msg_1', subscriptionId: created.id, eventIds: ['evt_1'] });
-  const dispatcher = new Dispatcher({ store, http, log, events: async () => [event], options: { sendTimeoutMs: 1000, goneLimit: 3 }, now: () => now });
+  const dispatcher = new Dispatcher({ store, sends: store, http, log, events: async () => [event], options: { sendTimeoutMs: 1000, goneLimit: 3 }, now: () => now });
   return { store, queue, http, service, created, d, dispatcher };
 }
 

@@ -1,7 +1,7 @@
 // Prisma implementation of SubscriptionStore: subscriptions and their delivery log (CRUD only;
 // the in-transaction outbox writes are in alert-outbox-store.ts).
 import type {
-  AttemptOutcome, Delivery, DeliveryKind, DeliveryStatus, NewSubscription, Subscription, SubscriptionFilters, SubscriptionKind, SubscriptionMode,
+  Delivery, DeliveryKind, DeliveryStatus, NewSubscription, Subscription, SubscriptionFilters, SubscriptionKind, SubscriptionMode,
   SubscriptionPatch, SubscriptionStore,
 } from '../../core/alerts.ts';
 import type { PrismaClient } from '../generated/client.ts';
@@ -61,13 +61,6 @@ export class PrismaSubscriptionStore implements SubscriptionStore {
     return r ? toDelivery(r) : null;
   }
 
-  async deliveryToSend(id: string) {
-    const r = await this.prisma.alertDelivery.findUnique({ where: { id }, include: { subscription: true } });
-    if (!r) return null;
-    const { subscription, ...d } = r;
-    return { delivery: toDelivery(d), subscription: toSub(subscription) };
-  }
-
   async createTestDelivery(id: string, subscriptionId: string) {
     return toDelivery(await this.prisma.alertDelivery.create({ data: { id, subscriptionId, kind: 'test', status: 'pending' } }));
   }
@@ -78,13 +71,6 @@ export class PrismaSubscriptionStore implements SubscriptionStore {
       data: { status: 'pending', nextAttemptAt: null, deliveredAt: null },
     });
     return r.count === 0 ? null : this.delivery(id);
-  }
-
-  async recordAttempt(id: string, o: AttemptOutcome, at: Date) {
-    const data = o.ok
-      ? { status: 'delivered', lastError: null, deliveredAt: at, nextAttemptAt: null }
-      : { status: o.final ? 'dead' : 'retrying', lastError: o.error, nextAttemptAt: o.final ? null : o.retryAt };
-    await this.prisma.alertDelivery.update({ where: { id }, data: { ...data, attempts: { increment: 1 }, lastAttemptAt: at } });
   }
 
   async markDue(id: string) {

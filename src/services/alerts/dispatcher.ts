@@ -3,7 +3,7 @@
 // queue (pg-boss) retries a throw with backoff and dead-letters it after the limit; a 429's
 // Retry-After becomes the earliest next attempt; a target answering 404/410 repeatedly gets its
 // subscription disabled with the reason. URLs and secrets never reach a log line or an error.
-import type { AlertHttp, AlertHttpResponse, Delivery, DeliveryJob, Subscription, SubscriptionStore } from '../../core/alerts.ts';
+import type { AlertHttp, AlertHttpResponse, Delivery, DeliveryJob, DeliverySendStore, Subscription, SubscriptionStore } from '../../core/alerts.ts';
 import { RetryAfterError, failureReason } from '../../core/alerts.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { StoredEvent } from '../../core/events.ts';
@@ -20,6 +20,7 @@ export interface DispatcherOptions {
 
 export interface DispatcherDeps {
   store: SubscriptionStore;
+  sends: DeliverySendStore;
   http: AlertHttp;
   /** Stored events by id, presented as the API shows them (with AWS's stated reason). */
   events: (ids: string[]) => Promise<AlertEvent[]>;
@@ -48,8 +49,8 @@ export class Dispatcher {
 
   /** One queue job. Throws to have the queue retry it. */
   async handle(job: DeliveryJob & { attempt: number; lastAttempt: boolean }): Promise<void> {
-    const { store, log } = this.deps;
-    const found = await store.deliveryToSend(job.deliveryId);
+    const { store, sends, log } = this.deps;
+    const found = await sends.deliveryToSend(job.deliveryId);
     // Gone (its subscription was deleted) or already delivered: a duplicate job, nothing to send.
     if (!found || found.delivery.status === 'delivered') return;
     const { delivery: d, subscription: sub } = found;
@@ -60,7 +61,7 @@ export class Dispatcher {
     }
     const body = await this.render(sub, d);
     if (!body) {
-      await store.recordAttempt(d.id, { ok: false, error: 'events-gone', final: true, retryAt: null }, this.now());
+      await sends.recordAttempt(d.id, { ok: false, error: 'events-gone', final: true, retryAt: null }, this.now());
       return;
     }
     const at = this.now();
@@ -72,7 +73,7 @@ export class Dispatcher {
       return this.failed(sub, d, job, failureReason(err), null);
     }
     if (res.status >= 200 && res.status < 300) {
-      await store.recordAttempt(d.id, { ok: true }, this.now());
+      await sends.recordAttempt(d.id, { ok: true }, this.now());
       if (sub.goneCount > 0) await store.resetGone(sub.id);
       log.info({ delivery: d.id, subscription: sub.id, attempt: job.attempt }, 'alert delivered');
       return;
@@ -81,7 +82,7 @@ export class Dispatcher {
       const reason = `target answered ${res.status} ${this.deps.options.goneLimit} times in a row`;
       if (await store.countGone(sub.id, this.deps.options.goneLimit, reason)) {
         log.warn({ subscription: sub.id, status: res.status }, 'subscription disabled: its target is gone');
-        await store.recordAttempt(d.id, { ok: false, error: `http-${res.status}`, final: true, retryAt: null }, this.now());
+        await sends.recordAttempt(d.id, { ok: false, error: `http-${res.status}`, final: true, retryAt: null }, this.now());
         return;
       }
     } else if (sub.goneCount > 0) {
@@ -92,7 +93,7 @@ export class Dispatcher {
   }
 
   private async failed(sub: Subscription, d: Delivery, job: { attempt: number; lastAttempt: boolean }, reason: string, retryAt: Date | null): Promise<never> {
-    await this.deps.store.recordAttempt(d.id, { ok: false, error: reason, final: job.lastAttempt, retryAt }, this.now());
+    await this.deps.sends.recordAttempt(d.id, { ok: false, error: reason, final: job.lastAttempt, retryAt }, this.now());
     this.deps.log.warn({ delivery: d.id, subscription: sub.id, attempt: job.attempt, reason, final: job.lastAttempt }, 'alert attempt failed');
     if (retryAt) throw new RetryAfterError(reason, retryAt);
     throw new AttemptFailed(reason);

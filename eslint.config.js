@@ -25,6 +25,12 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
+    // Outbound HTTP goes through the one outbound-URL guard (src/sources/outbound/) only.
+    files: ['src/**/*.ts'],
+    ignores: ['src/sources/outbound/**'],
+    rules: { 'no-restricted-globals': ['error', { name: 'fetch', message: 'Use the outbound-URL guard (src/sources/outbound/).' }] },
+  },
+  {
     files: ['src/diff/**'],
     rules: {
       'no-restricted-imports': ['error', {

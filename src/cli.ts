@@ -52,6 +52,9 @@ async function main(argv: string[]): Promise<number> {
       if (!['iam', 'rss', 'all'].includes(values.source)) throw new UsageError(`unknown --source "${values.source}" (iam, rss, all)`);
       const jobs = values.source === 'all' ? ['iam', 'rss'] : [values.source];
       return withApp(config, async (app) => {
+        // SIGTERM/SIGINT: the run in flight is closed as `interrupted` before the process exits.
+        const { installShutdown } = await import('./server.ts');
+        installShutdown(app);
         const runs: Record<string, { status: string }> = {};
         let skipped = false;
         for (const job of jobs) {
@@ -65,7 +68,8 @@ async function main(argv: string[]): Promise<number> {
         }
         // One source: the run itself, as before; all: { iam: run, rss: run }.
         if (Object.keys(runs).length > 0) console.log(JSON.stringify(jobs.length === 1 ? runs[jobs[0] as string] : runs, null, 2));
-        return Object.values(runs).some((run) => run.status === 'failed') ? 1 : skipped ? 3 : 0;
+        // A run that lost its lock, or was closed by the lock's next holder, did not finish its work.
+        return Object.values(runs).some((run) => ['failed', 'lost-lock', 'abandoned', 'interrupted'].includes(run.status)) ? 1 : skipped ? 3 : 0;
       });
     }
     case 'import': {

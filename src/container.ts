@@ -78,7 +78,12 @@ export function createServices(o: ContainerOptions): Services {
   });
   const importer = new ImportService({
     policies: stores.policies, log: o.log.child({ component: 'import' }),
-    events: { versionsStored: (stored) => events.versionsStored(stored), policiesChanged: pipeline.imported },
+    events: {
+      versionsStored: (stored) => events.versionsStored(stored), policiesChanged: pipeline.imported,
+      // Missing events are computed through the outbox: only IAM-sourced ones (a crashed live
+      // poll's) can alert there, never the import's own.
+      reconcile: (signal) => pipeline.reconcile(signal),
+    },
   });
   const changes = new ChangeService({
     events: stores.events, policies: stores.policies, catalog: loadCatalog, docRefs: (ids) => docHistory.docRefsForEvents(ids),

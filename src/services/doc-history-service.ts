@@ -20,6 +20,8 @@ import type {
 import type { EventKind } from '../core/events.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../core/errors.ts';
 import { OutboundError, type OutboundClient } from '../sources/outbound/index.ts';
+import { LockLostError, type LockLease } from '../core/fence.ts';
+import { pollErrorOf } from './poll-errors.ts';
 import {
   DEFAULT_FEEDS, DEFAULT_MAX_FEED_BYTES, classifyEntry, extractPolicyMentions, pollFeeds, statedDirection,
   type FeedItem, type PollOptions,
@@ -166,8 +168,9 @@ function toNewEntry(item: FeedItem): NewEntry {
   };
 }
 
-const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
-const NOT_SENT: ReadonlySet<string> = new Set(['invalid-url', 'blocked-scheme', 'blocked-address', 'dns-failed']);
+// Refused on the URL alone, before any lookup or connection. An address refused at connect time
+// counts as an attempt: a redirect may have been followed to get there.
+const NOT_SENT: ReadonlySet<string> = new Set(['invalid-url', 'blocked-scheme']);
 
 export class DocHistoryService {
   readonly limits: FetchLimits;
@@ -238,8 +241,11 @@ export class DocHistoryService {
     await this.refresh();
   }
 
-  /** One poll of every enabled feed, recorded as a poll run with source 'rss'. */
-  async poll(signal?: AbortSignal, overrides: Partial<FetchLimits> = {}): Promise<RssPollResult> {
+  /**
+   * One poll of every enabled feed, recorded as a poll run with source 'rss'. `lease`: the poll
+   * lock's, checked before each feed's writes (a poll that lost its lock stops, `lost-lock`).
+   */
+  async poll(signal?: AbortSignal, overrides: Partial<FetchLimits> = {}, lease?: LockLease): Promise<RssPollResult> {
     const limits = { ...this.limits, ...overrides };
     const { store, runs, log } = this.deps;
     const run = await runs.start('rss');
@@ -260,8 +266,9 @@ export class DocHistoryService {
       for (const [i, r] of results.entries()) {
         const f = feeds[i] as FeedRow;
         const at = new Date();
-        // A URL or address the guard refuses never became a request.
+        // A URL the guard refuses outright never became a request.
         if (r.ok || !NOT_SENT.has(r.error.code)) apiCalls++;
+        await lease?.assertHeld();
         try {
           if (!r.ok) {
             const message = `${r.error.code}: ${r.error.message}`;
@@ -294,31 +301,33 @@ export class DocHistoryService {
         } catch (err) {
           // A storage failure for one feed is that feed's failure; the others go on.
           if (signal?.aborted) throw err;
-          errors.push({ feed: f.url, code: 'internal', message: errorMessage(err) });
-          outcomes.push({ feedId: f.id, url: f.url, status: 'failed', entriesAdded: 0, entriesUpdated: 0, error: { code: 'internal', message: errorMessage(err) } });
+          const e = pollErrorOf(err, { feed: f.url });
+          errors.push(e);
+          outcomes.push({ feedId: f.id, url: f.url, status: 'failed', entriesAdded: 0, entriesUpdated: 0, error: { code: e.code, message: e.message } });
           log.error({ err, feed: f.url }, 'storing feed entries failed');
         }
       }
       signal?.throwIfAborted();
+      await lease?.assertHeld();
       try {
         await this.refresh(signal);
       } catch (err) {
         if (signal?.aborted) throw err;
-        errors.push({ code: 'join_failed', message: errorMessage(err) });
+        errors.push({ code: 'join_failed', message: 'joining entries to change events failed; the next poll retries' });
         log.error({ err }, 'documentation join failed');
       }
       const failed = outcomes.filter((o) => o.status === 'failed').length;
       status = errors.length === 0 ? 'succeeded' : feeds.length > 0 && failed === feeds.length ? 'failed' : 'partial';
     } catch (err) {
-      status = 'failed';
-      errors.push({ code: signal?.aborted ? 'aborted' : 'internal', message: errorMessage(err) });
-      log.error({ err }, 'rss poll failed');
+      status = err instanceof LockLostError ? 'lost-lock' : signal?.aborted ? 'interrupted' : 'failed';
+      errors.push(status === 'interrupted' ? { code: 'INTERRUPTED', message: 'the process shut down mid-poll; the next poll resumes' } : pollErrorOf(err));
+      log.error({ err, status }, 'rss poll stopped');
     }
     const policies = added.length > 0 ? await this.policiesNamedBy(added).catch(() => 0) : 0;
     // For rss runs: policiesSeen = feeds polled, versionsAdded = new entries, policiesChanged =
     // distinct known policies named by new entries.
     const finished = await runs.finish(run.id, { status, apiCalls, policiesSeen: feeds.length, policiesChanged: policies, versionsAdded: added.length, errors });
-    log.info({ run: finished.id, status, apiCalls, entriesAdded: added.length, errors: errors.length }, 'rss poll finished');
+    log.info({ run: finished.id, status: finished.status, apiCalls, entriesAdded: added.length, errors: errors.length }, 'rss poll finished');
     return { run: finished, feeds: outcomes, entriesAdded: added.length };
   }
 

@@ -9,6 +9,8 @@ import type { NewVersion, PolicyState, PolicyStore, PollError, PollRunRow, PollR
 import type { JsonValue } from '../core/history.ts';
 import { documentHash, versionNumber } from '../core/canonical.ts';
 import { mapPool } from '../core/concurrency.ts';
+import { LockLostError, type LockLease } from '../core/fence.ts';
+import { pollErrorOf } from './poll-errors.ts';
 
 export interface PollHooks {
   /** Called once per poll with every policy that got versions or a deprecation (change events). */
@@ -41,7 +43,11 @@ export class IamPollService {
     },
   ) {}
 
-  async poll(signal?: AbortSignal, onStart?: (run: PollRunRow) => void): Promise<IamPollResult> {
+  /**
+   * `lease`: the poll lock's; checked before each write so a poll whose lock was lost stops
+   * (status `lost-lock`) instead of writing beside the lock's next holder.
+   */
+  async poll(signal?: AbortSignal, onStart?: (run: PollRunRow) => void, lease?: LockLease): Promise<IamPollResult> {
     const { iam, policies, runs, log } = this.deps;
     const now = this.deps.now ?? (() => new Date());
     // Every in-flight SDK request listens on the poll's signal.
@@ -66,15 +72,15 @@ export class IamPollService {
 
       await mapPool(work, this.deps.concurrency, async (summary) => {
         try {
-          const r = await this.syncPolicy(summary, states.get(summary.policyName), errors, signal);
+          const r = await this.syncPolicy(summary, states.get(summary.policyName), errors, signal, lease);
           if (r.wrote) {
             changed.push(summary.policyName);
             changedIds.push(r.policyId);
           }
           versionsAdded += r.versionsAdded;
         } catch (err) {
-          if (signal?.aborted) throw err;
-          errors.push({ policy: summary.policyName, code: errCode(err), message: (err as Error).message });
+          if (signal?.aborted || err instanceof LockLostError) throw err;
+          errors.push(pollErrorOf(err, { policy: summary.policyName }));
           log.warn({ err, policy: summary.policyName }, 'iam poll: policy failed, will retry next poll');
         }
       }, signal);
@@ -97,35 +103,47 @@ export class IamPollService {
         toDeprecate = nonAttachable;
       }
       if (toDeprecate.length > 0) {
+        await lease?.assertHeld();
         await policies.markDeprecated(toDeprecate.map((s) => s.id), now());
         deprecated.push(...toDeprecate.map((s) => s.name));
         changedIds.push(...toDeprecate.map((s) => s.id));
         log.info({ policies: deprecated }, 'iam poll: policies deprecated');
       }
       if (changedIds.length > 0 && this.deps.hooks?.policiesChanged) {
+        await lease?.assertHeld();
         try {
           await this.deps.hooks.policiesChanged(changedIds, signal);
         } catch (err) {
           // Versions are stored; the next poll's reconcile computes the missing events.
           if (signal?.aborted) throw err;
-          errors.push({ code: 'EVENTS_FAILED', message: (err as Error).message });
+          errors.push({ code: 'EVENTS_FAILED', message: 'computing change events failed; the next poll computes the missing ones' });
           log.error({ err }, 'iam poll: computing change events failed');
         }
       }
       if (errors.length > 0) status = 'partial';
     } catch (err) {
-      status = 'failed';
-      errors.push({ code: errCode(err), message: (err as Error).message });
-      log.error({ err }, 'iam poll failed');
+      if (err instanceof LockLostError) {
+        status = 'lost-lock';
+        log.error({ err }, 'iam poll stopped: its lock was lost');
+      } else if (signal?.aborted) {
+        status = 'interrupted';
+        log.warn('iam poll interrupted by shutdown');
+      } else {
+        status = 'failed';
+        log.error({ err }, 'iam poll failed');
+      }
+      errors.push(status === 'interrupted' ? { code: 'INTERRUPTED', message: 'the process shut down mid-poll; the next poll resumes' } : pollErrorOf(err));
     }
     const finished = await runs.finish(run.id, {
       status, apiCalls: iam.apiCalls - callsAtStart, policiesSeen: seen, policiesChanged: changed.length, versionsAdded, errors,
     });
-    log.info({ run: finished.id, status, apiCalls: finished.apiCalls, versionsAdded, errors: errors.length }, 'iam poll finished');
+    // finish() never overwrites a run the lock's next holder closed: the stored status is the true one.
+    if (finished.status !== status) log.warn({ run: finished.id, status: finished.status, ours: status }, 'iam poll: the run was closed by another process');
+    log.info({ run: finished.id, status: finished.status, apiCalls: finished.apiCalls, versionsAdded, errors: errors.length }, 'iam poll finished');
     return { run: finished, policiesChanged: changed, versionsAdded, deprecated };
   }
 
-  private async syncPolicy(p: IamPolicySummary, state: PolicyState | undefined, errors: PollError[], signal?: AbortSignal) {
+  private async syncPolicy(p: IamPolicySummary, state: PolicyState | undefined, errors: PollError[], signal?: AbortSignal, lease?: LockLease) {
     const { iam, policies } = this.deps;
     const meta = {
       name: p.policyName, arn: p.arn, path: p.path, awsPolicyId: p.policyId, description: p.description,
@@ -135,6 +153,7 @@ export class IamPollService {
       || uncheckedDates(state) || !state.versionIds.has(p.defaultVersionId);
     if (!needVersions) {
       // Metadata only (policy id, path, attachable): no IAM call needed.
+      await lease?.assertHeld();
       const r = await policies.write({ meta, source: 'iam', versions: [], deprecatedAt: p.isAttachable ? null : undefined });
       // Un-deprecation drops the deprecation event, so it counts as a change.
       return { wrote: state?.deprecatedAt !== null && p.isAttachable, versionsAdded: r.versionsAdded.length, policyId: r.policyId };
@@ -159,13 +178,14 @@ export class IamPollService {
       } catch (err) {
         if (signal?.aborted) throw err;
         complete = false;
-        errors.push({ policy: p.policyName, versionId: v.versionId, code: errCode(err), message: (err as Error).message });
+        errors.push(pollErrorOf(err, { policy: p.policyName, versionId: v.versionId }));
         this.deps.log.warn({ err, policy: p.policyName, versionId: v.versionId }, 'iam poll: version failed, will retry next poll');
       }
     }
     const corrections = summaries
       .filter((s) => held.has(s.versionId) && s.createDate)
       .map((s) => ({ versionId: s.versionId, awsCreatedAt: s.createDate as Date }));
+    await lease?.assertHeld();
     const r = await policies.write({
       meta, source: 'iam', versions, complete,
       defaultVersionId: summaries.some((s) => s.versionId === p.defaultVersionId) ? p.defaultVersionId : undefined,
@@ -195,9 +215,4 @@ function needsWork(p: IamPolicySummary, s: PolicyState | undefined): boolean {
     || uncheckedDates(s)
     || !s.versionIds.has(p.defaultVersionId)
     || (p.description !== undefined && (p.description ?? null) !== s.description);
-}
-
-function errCode(err: unknown): string {
-  const e = err as { code?: unknown; name?: unknown };
-  return typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'ERROR';
 }

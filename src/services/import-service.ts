@@ -14,6 +14,11 @@ export interface ImportSummary {
   versionsRead: number;
   versionsAdded: number;
   unreliableDates: number;
+  /**
+   * Change events computed for versions an earlier, interrupted run stored without them (a
+   * SIGKILL between its writes and its event pass); the import reports success only after.
+   */
+  missingEventsComputed: number;
 }
 
 /** What the import tells the change-event side (see EventService). */
@@ -22,6 +27,8 @@ export interface ImportEvents {
   versionsStored(stored: { policyId: number; versions: GrantingVersion[] }[]): Promise<void>;
   /** Change events for every policy that got versions (computed at ingest, import alike). */
   policiesChanged(policyIds: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions): Promise<unknown>;
+  /** Computes the events of every stored version or deprecation that has none. */
+  reconcile(signal?: AbortSignal): Promise<{ written: number }>;
 }
 
 export class ImportService {
@@ -39,7 +46,7 @@ export class ImportService {
     const source = label.startsWith('import:') ? label : `import:${label}`;
     const batchSize = this.deps.batchSize ?? 100;
     const events = this.deps.events;
-    const summary: ImportSummary = { source, policiesRead: 0, policiesCreated: 0, versionsRead: 0, versionsAdded: 0, unreliableDates: 0 };
+    const summary: ImportSummary = { source, policiesRead: 0, policiesCreated: 0, versionsRead: 0, versionsAdded: 0, unreliableDates: 0, missingEventsComputed: 0 };
     const touched: number[] = [];
     const write = async (batch: PolicyWrite[]) => {
       const results = await this.deps.policies.writeMany(batch);
@@ -99,6 +106,9 @@ export class ImportService {
       await writing?.catch(() => {}); // never leave a write running behind a failure
     }
     await events?.policiesChanged(touched, signal, { firstSeenRecorded: true });
+    // Versions of policies this run found already stored are not `touched`: any a killed run left
+    // without events are found and computed here, so success means complete.
+    if (events) summary.missingEventsComputed = (await events.reconcile(signal)).written;
     this.deps.log.info(summary, 'import finished');
     return summary;
   }

@@ -36,6 +36,10 @@ const BAD_VALUES: [string, string, RegExp][] = [
   ['LOG_LEVEL', 'verbose', /must be one of fatal, error, warn, info, debug, trace, silent/],
   ['POLICYWATCH_RSS_FEEDS', 'https://ok.example/feed.rss, ftp://x/feed', /must use http: or https:/],
   ['POLICYWATCH_READY_MAX_POLL_AGE', '-5', /whole number/],
+  ['POLICYWATCH_ALLOW_PRIVATE_URLS', 'yes', /must be "on" or "off"/],
+  ['POLICYWATCH_ALLOW_URL_CIDRS', '10.0.0.0/8, 10.1.2.3/33', /invalid CIDR "10.1.2.3\/33"/],
+  ['POLICYWATCH_DB_STATEMENT_TIMEOUT_MS', '1.5', /whole number/],
+  ['POLICYWATCH_DB_CONNECT_TIMEOUT_MS', '999999999', /between 0 and 600000/],
 ];
 
 describe('loadConfig', () => {
@@ -54,6 +58,11 @@ describe('loadConfig', () => {
       readyMaxPollAgeSeconds: 3600,
       docWindowDays: 3,
       feedAllowInternal: false,
+      allowPrivateUrls: false,
+      allowUrlCidrs: undefined,
+      dbConnectTimeoutMs: 5000,
+      dbStatementTimeoutMs: 30000,
+      dbIdleInTransactionTimeoutMs: 60000,
     });
     // Blank counts as unset.
     assert.deepEqual(loadConfig({ PORT: '  ', POLICYWATCH_POLL_CRON: '' }), loadConfig({}));

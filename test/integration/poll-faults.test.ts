@@ -1,15 +1,15 @@
 // The IAM poll as real processes die and collide: `policywatch poll --once` is spawned against a
 // fake IAM endpoint in this process (through a gate proxy that can hold chosen requests, so
 // "the poll is mid-run" is a fact, not a timing bet) and a fresh Postgres database.
-import { after, afterEach, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { documentHash } from '../../src/core/canonical.ts';
 import type { JsonValue } from '../../src/core/history.ts';
 import { createTestDatabaseUrl } from '../support/db.ts';
 import { sqlClient } from '../support/pg-admin.ts';
 import { fakeAwsEnv, killIfRunning, runCli, spawnCli, waitFor, watchdog, type CliProcess } from '../support/cli.ts';
-import { startCorpusIam } from '../support/iam.ts';
-import { policyOf, startGateProxy } from '../support/gate-proxy.ts';
+import { startGatedIam } from '../support/gated-iam.ts';
+import { policyOf } from '../support/gate-proxy.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -18,14 +18,7 @@ after(async () => {
 
 // timeout: a hang guard for a process that never exits, not a speed check.
 describe('IAM poll: killed, interrupted and concurrent processes', { timeout: 600_000 }, async () => {
-  const { fake, url: fakeUrl } = await startCorpusIam({ after: (fn) => cleanups.push(fn) });
-  const gate = await startGateProxy(fakeUrl);
-  cleanups.push(() => gate.stop());
-  // A failed test must not leave requests held or faults armed for the next one.
-  afterEach(() => {
-    gate.release();
-    fake.clearFaults();
-  });
+  const { fake, gate } = await startGatedIam(cleanups);
 
   /** Every (policy, version) the fake holds, with the hash of its document. */
   const fakeVersions = () => new Map<string, string>(fake.policyNames().flatMap((name) => [...(fake.getPolicy(name)?.versions.values() ?? [])].map((v) => [
@@ -147,7 +140,7 @@ describe('IAM poll: killed, interrupted and concurrent processes', { timeout: 60
     assert.equal(r.code, 0, `graceful exit, stderr: ${r.stderr}`);
     const runs = await db.runs();
     assert.equal(runs.length, 1);
-    assert.equal(runs[0]?.status, 'failed', 'an interrupted run is closed by the shutdown, not left running');
+    assert.equal(runs[0]?.status, 'interrupted', 'an interrupted run is closed by the shutdown, not left running');
     assert.equal(runs[0]?.finished, true);
     gate.release();
     const rerun = await runCli(['poll', '--once'], db.env);

@@ -17,10 +17,12 @@ export class PrismaPollRunStore implements PollRunStore {
   }
 
   async finish(id: string, r: Parameters<PollRunStore['finish']>[1]) {
-    return toRow(await this.prisma.pollRun.update({
-      where: { id: BigInt(id) },
+    // Compare-and-set on `running`: a run the next lock holder marked abandoned stays abandoned.
+    await this.prisma.pollRun.updateMany({
+      where: { id: BigInt(id), status: 'running' },
       data: { ...r, errors: r.errors as unknown as object[], finishedAt: new Date() },
-    }));
+    });
+    return toRow(await this.prisma.pollRun.findUniqueOrThrow({ where: { id: BigInt(id) } }));
   }
 
   async abandonRunning(source: string) {

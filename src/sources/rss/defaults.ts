@@ -11,7 +11,7 @@
 //   - 'self-link': seen as the feed's own atom:link in a real copy (shared/corpus/rss);
 //   - 'public-listing': the exact URL appears in public feed lists/code that poll AWS docs;
 //   - 'url-pattern': inferred from the `<guide base>/doc-history.rss` scheme; unverified offline.
-// A wrong URL costs one recorded http_status problem per poll, nothing more.
+// A wrong URL costs one recorded `http-<status>` problem per poll, nothing more.
 //
 // `services` are IAM service prefixes whose managed policies the guide documents, so a caller can
 // decide which feed may explain a change to a given policy. '*' means the feed covers all services.

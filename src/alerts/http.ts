@@ -24,7 +24,9 @@ export function guardedAlertHttp(guard: OutboundClient, publicOnly: OutboundClie
   return {
     check,
     async post(url, init) {
-      await check(url);
+      // The guard judges every address at connect time anyway; the pre-check adds the https
+      // rule, which only an http URL can break (its host may have turned public since creation).
+      if (!url.startsWith('https:')) await check(url);
       const res = await guard.fetch(url, { method: 'POST', headers: init.headers, body: init.body, signal: AbortSignal.timeout(init.timeoutMs) });
       // The body is not needed (and could be anything): release the connection.
       await res.body?.cancel().catch(() => undefined);

@@ -41,6 +41,9 @@ export function parseRetryAfter(v: string | null, now: Date): Date | null {
 class AttemptFailed extends Error {}
 
 export class Dispatcher {
+  private readonly slackBodies = new WeakMap<AlertEvent, string>();
+  private readonly webhookBodies = new WeakMap<AlertEvent, string>();
+
   constructor(private readonly deps: DispatcherDeps) {}
 
   private now() {
@@ -115,8 +118,16 @@ export class Dispatcher {
         ? digestMessage(events, period)
         : { type: 'policywatch.digest', mode: sub.mode, periodStart: period.start.toISOString(), events });
     }
+    // An event goes to every matching subscription: its body is built once per kind (the loader
+    // hands out the same presented object while it is cached).
     const e = events[0] as AlertEvent;
-    return JSON.stringify(sub.kind === 'slack' ? eventMessage(e, o) : { type: 'policywatch.change', event: e });
+    const cache = sub.kind === 'slack' ? this.slackBodies : this.webhookBodies;
+    let body = cache.get(e);
+    if (body === undefined) {
+      body = JSON.stringify(sub.kind === 'slack' ? eventMessage(e, o) : { type: 'policywatch.change', event: e });
+      cache.set(e, body);
+    }
+    return body;
   }
 }
 

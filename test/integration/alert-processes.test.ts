@@ -88,6 +88,11 @@ describe('alert dispatcher processes (Postgres)', () => {
       assert.deepEqual(new Set(receiver.requests.map((r) => String(r.headers['webhook-id']))), ids);
       const sent = (p: CliProcess) => p.stdout().split('\n').filter((l) => l.includes('alert delivered')).length;
       assert.ok(sent(b) > 0 && sent(c) > 0, `both dispatchers worked (${sent(b)} and ${sent(c)})`);
+      // The workers' logs (info level) name deliveries and subscriptions, never the target or secret.
+      for (const p of procs) {
+        const logs = p.stdout() + p.stderr();
+        assert.ok(!logs.includes('/hook') && !logs.includes('whsec_'), 'no webhook URL or secret in a worker log');
+      }
     } finally {
       await receiver.stop();
     }

@@ -24,6 +24,7 @@ import syndicationRoutes from './http/routes/syndication.ts';
 import metrics from './metrics/plugin.ts';
 import dashboard from './dashboard/plugin.ts';
 import statsRoutes from './http/routes/stats.ts';
+import subscriptionRoutes from './http/routes/subscriptions.ts';
 
 export interface AppOptions {
   config: Config;
@@ -68,6 +69,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
     await api.register(changeRoutes);
     await api.register(docHistoryRoutes);
     await api.register(statsRoutes);
+    await api.register(subscriptionRoutes);
   }, { prefix: '/api' });
 }
 

@@ -9,12 +9,22 @@ import { AwsIamSource } from './sources/iam/aws-iam-source.ts';
 import { IamPollService } from './services/iam-poll-service.ts';
 import { ImportService } from './services/import-service.ts';
 import { PolicyService } from './services/policy-service.ts';
-import { EventService, type PoliciesChangedOptions } from './services/event-service.ts';
+import { EventService } from './services/event-service.ts';
 import { ChangeService } from './services/change-service.ts';
 import { DocHistoryService } from './services/doc-history-service.ts';
 import { loadCatalog } from './sources/catalog.ts';
 import { ApiKeyService } from './services/api-key-service.ts';
 import { ReadinessService } from './services/readiness-service.ts';
+import { IngestPipeline } from './services/ingest-pipeline.ts';
+import type { AlertHttp, DeliveryQueue } from './core/alerts.ts';
+import { PgBossDeliveryQueue } from './db/alert-queue.ts';
+import { SqlAlertOutboxStore } from './db/stores/alert-outbox-store.ts';
+import { SqlDeliverySendStore } from './db/stores/delivery-send-store.ts';
+import { AlertOutbox } from './services/alerts/outbox.ts';
+import { Dispatcher, eventLoader } from './services/alerts/dispatcher.ts';
+import { SubscriptionService } from './services/alerts/subscription-service.ts';
+import { guardedAlertHttp } from './alerts/http.ts';
+import { publicBaseUrl } from './config/public-url.ts';
 import { createOutboundClient, type OutboundClient, type Resolver } from './sources/outbound/index.ts';
 import { StatsService } from './services/stats-service.ts';
 import { DataGeneration } from './services/generation.ts';
@@ -32,6 +42,9 @@ export interface Services {
   docHistory: DocHistoryService;
   apiKeys: ApiKeyService;
   readiness: ReadinessService;
+  pipeline: IngestPipeline;
+  /** dispatch(): this process starts sending deliveries (worker processes). */
+  alerts: { queue: DeliveryQueue; subscriptions: SubscriptionService; dispatcher: Dispatcher; dispatch(): Promise<void> };
   /** The outbound-URL guard; closed with the app. */
   outbound: OutboundClient;
   stats: StatsService;
@@ -45,6 +58,8 @@ export interface ContainerOptions {
   log: Logger;
   /** Injected in tests (the SDK client pointed at the fake endpoint). */
   iam?: IamSource;
+  /** Injected in benchmarks; otherwise the outbound-URL guard's client. */
+  alertHttp?: AlertHttp;
   /** Host-name resolver of the outbound guard (tests map names; default: the system's). */
   resolver?: Resolver | undefined;
 }
@@ -60,25 +75,24 @@ export function createServices(o: ContainerOptions): Services {
     store: stores.docHistory, runs: stores.pollRuns, log: o.log.child({ component: 'doc-history' }), configuredFeeds: o.config.rssFeeds,
     windowDays: o.config.docWindowDays, http: outbound, maxFeeds: o.config.maxFeeds,
   });
-  // New or recomputed events are joined with the documentation entries already stored.
-  const policiesChanged = async (ids: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions) => {
-    const r = await events.policiesChanged(ids, signal, opts);
-    if (ids.length > 0) await docHistory.eventsChanged(signal);
-    return r;
-  };
+  const alertLog = o.log.child({ component: 'alerts' });
+  const queue = PgBossDeliveryQueue.create(o.db, {
+    retryLimit: o.config.alertRetries, retryDelaySeconds: o.config.alertRetryDelaySeconds, retryDelayMaxSeconds: o.config.alertRetryDelayMaxSeconds,
+    sendTimeoutMs: o.config.alertTimeoutMs, concurrency: o.config.alertConcurrency,
+  }, alertLog);
+  const outbox = new AlertOutbox({ store: new SqlAlertOutboxStore(queue), log: alertLog });
+  const pipeline = new IngestPipeline({ events, docHistory, outbox });
   const iamPoll = new IamPollService({
     iam, policies: stores.policies, runs: stores.pollRuns, log: o.log.child({ component: 'iam-poll' }),
-    concurrency: o.config.iamConcurrency, hooks: { policiesChanged },
+    concurrency: o.config.iamConcurrency, hooks: { policiesChanged: pipeline.livePoll },
   });
   const importer = new ImportService({
     policies: stores.policies, log: o.log.child({ component: 'import' }),
     events: {
-      versionsStored: (stored) => events.versionsStored(stored), policiesChanged,
-      reconcile: async (signal) => {
-        const r = await events.reconcile(signal);
-        if (r.written + r.deleted > 0) await docHistory.eventsChanged(signal);
-        return r;
-      },
+      versionsStored: (stored) => events.versionsStored(stored), policiesChanged: pipeline.imported,
+      // Missing events are computed through the outbox: only IAM-sourced ones (a crashed live
+      // poll's) can alert there, never the import's own.
+      reconcile: (signal) => pipeline.reconcile(signal),
     },
   });
   const generation = new DataGeneration(stores.generation);
@@ -91,5 +105,19 @@ export function createServices(o: ContainerOptions): Services {
   const readiness = new ReadinessService({
     runs: stores.pollRuns, enabled: { iam: o.config.pollCron !== null, rss: o.config.rssCron !== null }, maxAgeSeconds: o.config.readyMaxPollAgeSeconds,
   });
-  return { config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, apiKeys, outbound, stats, generation, readiness };
+  const alertHttp = o.alertHttp ?? guardedAlertHttp(outbound, createOutboundClient({ allowPrivate: false, resolver: o.resolver }));
+  const subscriptions = new SubscriptionService({ store: stores.subscriptions, queue, http: alertHttp, log: alertLog });
+  const dispatcher = new Dispatcher({
+    store: stores.subscriptions, sends: new SqlDeliverySendStore(o.db.sql), http: alertHttp, log: alertLog,
+    events: eventLoader((id) => changes.get(id), (es) => changes.present(es)),
+    options: { sendTimeoutMs: o.config.alertTimeoutMs, goneLimit: o.config.alertGoneLimit, publicUrl: publicBaseUrl(o.config) },
+  });
+  return {
+    config: o.config, db: o.db, stores, iam, policies, iamPoll, importer, events, changes, docHistory, pipeline,
+    outbound, apiKeys, stats, generation, readiness,
+    alerts: {
+      queue, subscriptions, dispatcher,
+      dispatch: () => queue.work((job) => dispatcher.handle(job), (id, error) => stores.subscriptions.markDead(id, error)),
+    },
+  };
 }

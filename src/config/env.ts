@@ -55,6 +55,14 @@ export interface Config {
   dbIdleInTransactionTimeoutMs: number;
   /** IAMTrail repository (git URL or path) the worker mirrors and imports daily; undefined: off. */
   iamtrailRepo: string | undefined;
+  /** Alerts (issue 11): the dispatcher runs in worker processes when on. */
+  alertsDispatch: boolean;
+  alertTimeoutMs: number;
+  alertRetries: number;
+  alertRetryDelaySeconds: number;
+  alertRetryDelayMaxSeconds: number;
+  alertGoneLimit: number;
+  alertConcurrency: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -174,6 +182,15 @@ export const SETTINGS = [
     description: 'IAMTrail repository (git URL or path, e.g. https://github.com/zoph-io/IAMTrail.git): the worker mirrors it into POLICYWATCH_DATA_DIR/iamtrail.git daily and imports new commits (AWS\'s own create dates for the whole history). Unset: off.',
     parse: gitRemote,
   },
+  { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
+  // Alerts (issue 11).
+  { env: 'POLICYWATCH_ALERTS', key: 'alertsDispatch', default: 'on', description: 'on: worker processes (serve without --no-worker, worker) send alert deliveries; several may run at once.', parse: onOff },
+  { env: 'POLICYWATCH_ALERT_TIMEOUT_MS', key: 'alertTimeoutMs', default: '10000', description: 'Timeout of one alert send (connect to last byte), in milliseconds.', parse: int(100, 120_000) },
+  { env: 'POLICYWATCH_ALERT_RETRIES', key: 'alertRetries', default: '8', description: 'Retries of a failed alert delivery before it is dead (redeliver through the API).', parse: int(0, 50) },
+  { env: 'POLICYWATCH_ALERT_RETRY_DELAY', key: 'alertRetryDelaySeconds', default: '30', description: 'Seconds before the first retry; doubles (with jitter) after each (0: retry at once). Slack\'s Retry-After takes precedence.', parse: int(0, 86_400) },
+  { env: 'POLICYWATCH_ALERT_RETRY_DELAY_MAX', key: 'alertRetryDelayMaxSeconds', default: '3600', description: 'Longest wait between two retries, in seconds.', parse: int(1, 86_400) },
+  { env: 'POLICYWATCH_ALERT_GONE_LIMIT', key: 'alertGoneLimit', default: '3', description: 'A target answering 404 or 410 this many times in a row gets its subscription disabled (the reason is recorded).', parse: int(1, 1000) },
+  { env: 'POLICYWATCH_ALERT_CONCURRENCY', key: 'alertConcurrency', default: '16', description: 'Alert sends in flight per process.', parse: int(1, 256) },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /** Validates the environment. Throws ConfigError naming the first bad variable. */

@@ -1,6 +1,7 @@
 // Change events: what the diff engine says about each stored version, in the shape the API,
 // the feeds and (later) the alert outbox consume. Pure types and the store interface.
 import type { JsonValue } from './history.ts';
+import type { Transaction } from './alerts.ts';
 
 export type EventKind = 'created' | 'metadata_only' | 'cosmetic' | 'permissions_changed' | 'deprecated';
 export const EVENT_KINDS: readonly EventKind[] = ['created', 'metadata_only', 'cosmetic', 'permissions_changed', 'deprecated'];
@@ -103,6 +104,12 @@ export interface ChangeFilter {
   limit: number;
 }
 
+/** What else commits in the transaction that stores events (the alert outbox). */
+export interface SyncOptions {
+  /** Runs in the same transaction, after the inserts, with the events that are new (not updated). */
+  onInserted?: (tx: Transaction, inserted: EventRecord[]) => Promise<void>;
+}
+
 export interface EventStore {
   policyHistory(policyId: number): Promise<PolicyHistory | null>;
   policyHistories(policyIds: number[]): Promise<PolicyHistory[]>;
@@ -123,7 +130,7 @@ export interface EventStore {
    * Makes the stored events of these policies equal to `events` in one transaction: rows whose
    * fingerprint is unchanged are left alone, others rewritten, events no longer computed deleted.
    */
-  syncEvents(policyIds: number[], events: EventRecord[]): Promise<{ written: number; deleted: number }>;
+  syncEvents(policyIds: number[], events: EventRecord[], opts?: SyncOptions): Promise<{ written: number; deleted: number }>;
   listChanges(f: ChangeFilter): Promise<StoredEvent[]>;
   getChange(id: string): Promise<StoredEvent | null>;
   /** Each non-deprecated policy's current version (flagged default, else the newest). */

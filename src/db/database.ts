@@ -67,6 +67,8 @@ export interface Database {
    * fn gets the lock's lease to check before each write.
    */
   tryWithLock<T>(key: bigint, fn: (lease: LockLease) => Promise<T>): Promise<{ acquired: true; result: T } | { acquired: false }>;
+  /** Where the alert delivery queue (pg-boss, src/db/alert-queue.ts) connects: the same database. */
+  readonly queueTarget: { connectionString: string } | { pglite: PGlite };
   /** Cheap liveness probe. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -117,6 +119,7 @@ function openPostgres(connectionString: string, poolMax: number, t: DbTimeouts):
   return {
     kind: 'postgres',
     prisma,
+    queueTarget: { connectionString },
     sql: {
       exec: async (sql) => {
         await pool.query(sql);
@@ -287,6 +290,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   return {
     kind: 'pglite',
     prisma,
+    queueTarget: { pglite: lite },
     sql: {
       ...runner,
       transaction: (fn) => lite.transaction((tx) => fn(runnerOf(tx))),

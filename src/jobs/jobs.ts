@@ -23,8 +23,7 @@ export async function pollIam(h: JobHelpers, onStart?: Parameters<Services['iamP
   // there must not stop ingest: versions are what we cannot get back later.
   try {
     await h.lease?.assertHeld();
-    const r = await h.services.events.reconcile(h.signal);
-    if (r.written + r.deleted > 0) await h.services.docHistory.eventsChanged(h.signal);
+    await h.services.pipeline.reconcile(h.signal);
   } catch (err) {
     if (h.signal.aborted) throw err;
     h.log.error({ err }, 'computing missing change events failed; polling anyway');

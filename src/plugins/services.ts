@@ -45,6 +45,10 @@ export default fp(async function services(app: FastifyInstance, opts: ServicesPl
 
   let seeding: Promise<unknown> | undefined;
   app.addHook('onReady', async () => {
+    // The alert queue is ready before anything can store an event (its jobs are sent inside the
+    // event transaction); worker processes also send deliveries.
+    await services.alerts.queue.start();
+    if (opts.worker && opts.config.alertsDispatch) await services.alerts.dispatch();
     if (opts.seed ?? opts.config.seedDataset) {
       // In the background: the API answers while the history loads.
       const abort = new AbortController();
@@ -72,6 +76,7 @@ export default fp(async function services(app: FastifyInstance, opts: ServicesPl
   app.addHook('onClose', async () => {
     await scheduler.stop();
     await seeding;
+    await services.alerts.queue.stop();
     await services.outbound.close();
   });
 }, { name: 'services', dependencies: ['database'] });

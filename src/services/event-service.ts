@@ -4,7 +4,7 @@
 // fingerprints), so it runs after every write, for neighbours of late-arriving versions too.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../core/logger.ts';
-import type { ActionChangeKind, ActionGroupRecord, EventKind, EventRecord, EventStore, FirstSeenRow, PolicyHistory, VersionDoc } from '../core/events.ts';
+import type { ActionChangeKind, ActionGroupRecord, EventKind, EventRecord, EventStore, FirstSeenRow, PolicyHistory, SyncOptions, VersionDoc } from '../core/events.ts';
 import { packDiff } from '../core/diff-codec.ts';
 import { readComputeWrite } from '../core/concurrency.ts';
 import { type Catalog, type DiffResult, type PreparedDocument, type SeenBefore, FirstSeenTracker, diffDocuments, prepareDocument } from '../diff/index.ts';
@@ -232,6 +232,8 @@ export interface PoliciesChangedOptions {
   datesMoved?: boolean;
   /** Called with the number of policies whose events were just written (progress reporting). */
   onProgress?: (policies: number) => void;
+  /** Passed to the store: work that commits with the events (the alert outbox of a live poll). */
+  sync?: SyncOptions;
 }
 
 export class EventService {
@@ -280,7 +282,7 @@ export class EventService {
         await new Promise((resolve) => setImmediate(resolve));
       }
       return async () => {
-        const r = await events.syncEvents(slice, computed);
+        const r = await events.syncEvents(slice, computed, opts.sync);
         written += r.written;
         deleted += r.deleted;
         opts.onProgress?.(slice.length);
@@ -335,9 +337,9 @@ export class EventService {
   }
 
   /** Finds versions or deprecations without events (a process died mid-way) and fills them in. */
-  async reconcile(signal?: AbortSignal) {
+  async reconcile(signal?: AbortSignal, opts: PoliciesChangedOptions = {}) {
     const ids = await this.deps.events.policiesMissingEvents();
     if (ids.length > 0) this.deps.log.info({ policies: ids.length }, 'computing missing change events');
-    return this.policiesChanged(ids, signal);
+    return this.policiesChanged(ids, signal, opts);
   }
 }

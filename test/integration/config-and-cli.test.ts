@@ -70,6 +70,9 @@ describe('loadConfig', () => {
       dbStatementTimeoutMs: 30000,
       dbIdleInTransactionTimeoutMs: 60000,
       iamtrailRepo: undefined,
+      // Alerts (issue 11).
+      alertsDispatch: true, alertTimeoutMs: 10000, alertRetries: 8, alertRetryDelaySeconds: 30, alertRetryDelayMaxSeconds: 3600,
+      alertGoneLimit: 3, alertConcurrency: 16,
     });
     // Blank counts as unset.
     assert.deepEqual(loadConfig({ PORT: '  ', POLICYWATCH_POLL_CRON: '' }), loadConfig({}));

@@ -1,7 +1,8 @@
 // Prisma implementation of EventStore.
 import type {
-  ActionChangeKind, ChangeFilter, EventRecord, EventStore, FirstSeenRow, PolicyHistory, StoredEvent, VersionDoc,
+  ActionChangeKind, ChangeFilter, EventRecord, EventStore, FirstSeenRow, PolicyHistory, StoredEvent, SyncOptions, VersionDoc,
 } from '../../core/events.ts';
+import { asTransaction } from '../transaction.ts';
 import type { JsonValue } from '../../core/history.ts';
 import { EVENT_DOC_FLAGS } from '../../core/doc-history.ts';
 import type { PrismaClient, Prisma } from '../generated/client.ts';
@@ -150,7 +151,7 @@ export class PrismaEventStore implements EventStore {
     return rows.map((r) => Number(r.policy_id));
   }
 
-  async syncEvents(policyIds: number[], events: EventRecord[]) {
+  async syncEvents(policyIds: number[], events: EventRecord[], opts: SyncOptions = {}) {
     // Raw SQL in one transaction; large payloads go in as one JSON parameter per statement.
     return this.sql.transaction(async (sql) => {
       const existing = await sql.query<{ id: string; fingerprint: string }>('SELECT id, fingerprint FROM change_events WHERE policy_id = ANY($1::int[])', [policyIds]);
@@ -197,6 +198,11 @@ export class PrismaEventStore implements EventStore {
           [JSON.stringify(part)],
         );
       }
+      // Alerts (issue 11): deliveries for the events this transaction inserts are written and
+      // queued in it too, so a crash can neither lose an alert nor send one for events that
+      // never committed. Updated events (recomputations, date corrections) are not passed.
+      const inserted = changed.filter((e) => !have.has(e.id));
+      if (opts.onInserted && inserted.length > 0) await opts.onInserted(asTransaction(sql), inserted);
       return { written: changed.length, deleted: stale.length };
     });
   }

@@ -13,6 +13,8 @@ import { SqlStatsStore } from './stats-store.ts';
 import type { StatsStore } from '../../core/stats.ts';
 import { SqlGenerationStore } from './generation-store.ts';
 import { PrismaImportCursorStore } from './import-cursor-store.ts';
+import { PrismaSubscriptionStore } from './subscription-store.ts';
+import type { SubscriptionStore } from '../../core/alerts.ts';
 
 export interface Stores {
   policies: PolicyStore;
@@ -23,6 +25,7 @@ export interface Stores {
   stats: StatsStore;
   generation: GenerationStore;
   importCursors: ImportCursorStore;
+  subscriptions: SubscriptionStore;
 }
 
 export function createStores(db: Database): Stores {
@@ -33,5 +36,6 @@ export function createStores(db: Database): Stores {
     stats: new SqlStatsStore(db.sql),
     generation: new SqlGenerationStore(db.sql),
     importCursors: new PrismaImportCursorStore(db.prisma),
+    subscriptions: new PrismaSubscriptionStore(db.prisma),
   };
 }

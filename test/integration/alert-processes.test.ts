@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { testConfig } from '../support/app.ts';
+import { testConfig, ADMIN } from '../support/app.ts';
 import { createTestDatabaseUrl } from '../support/db.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { killIfRunning, spawnCli, waitFor, type CliProcess } from '../support/cli.ts';
@@ -45,13 +45,13 @@ describe('alert dispatcher processes (Postgres)', () => {
     return p;
   };
   const subscribe = async (target: string) => {
-    const r = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { name: 'p', kind: 'webhook', url: target } });
+    const r = await app.inject({ headers: ADMIN, method: 'POST', url: '/api/subscriptions', payload: { name: 'p', kind: 'webhook', url: target } });
     assert.equal(r.statusCode, 201, r.body);
     return r.json() as { id: string };
   };
-  const sendTest = async (subId: string) => (await app.inject({ method: 'POST', url: `/api/subscriptions/${subId}/test` })).json() as { id: string };
+  const sendTest = async (subId: string) => (await app.inject({ headers: ADMIN, method: 'POST', url: `/api/subscriptions/${subId}/test` })).json() as { id: string };
   const deliveries = async (subId: string) =>
-    ((await app.inject(`/api/subscriptions/${subId}/deliveries?limit=200`)).json() as { items: { id: string; status: string; attempts: number }[] }).items;
+    ((await app.inject({ headers: ADMIN, url: `/api/subscriptions/${subId}/deliveries?limit=200` })).json() as { items: { id: string; status: string; attempts: number }[] }).items;
 
   test('a dispatcher killed with SIGKILL mid-send loses nothing: another one sends it, same webhook-id', async () => {
     const receiver = await new Receiver((n) => (n === 0 ? 'hang' : { status: 200 })).start();

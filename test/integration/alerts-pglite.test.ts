@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { FakeIam } from '../../src/sources/fake-iam/fake-iam.ts';
-import { build } from '../support/app.ts';
+import { build, ADMIN } from '../support/app.ts';
 import { testSource } from '../support/fake-iam-fixtures.ts';
 import { Receiver, until } from '../support/receiver.ts';
 import { independentHmacValid, libraryValid } from '../support/webhook-verify.ts';
@@ -39,7 +39,7 @@ describe('alerts on PGlite', () => {
 
   test('two live changes: two instant webhooks, one hourly digest holding both', async () => {
     await app.services.iamPoll.poll();
-    const sub = async (mode: string, url: string) => (await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { name: mode, kind: 'webhook', url, mode } })).json() as { id: string; secret: string };
+    const sub = async (mode: string, url: string) => (await app.inject({ headers: ADMIN, method: 'POST', url: '/api/subscriptions', payload: { name: mode, kind: 'webhook', url, mode } })).json() as { id: string; secret: string };
     const now = await sub('instant', instant.url);
     const hourly = await sub('hourly', digest.url);
     fake.publishVersion('AmazonQFullAccess', V5.Document, { createDate: new Date(V5.CreateDate) });
@@ -53,7 +53,7 @@ describe('alerts on PGlite', () => {
     for (const r of instant.requests) assert.ok(libraryValid(now.secret, r.headers, r.body) && independentHmacValid(now.secret, r.headers, r.body));
 
     type D = { id: string; kind: string; status: string; eventIds: string[]; periodStart: string; nextAttemptAt: string };
-    const [d] = ((await app.inject(`/api/subscriptions/${hourly.id}/deliveries`)).json() as { items: D[] }).items;
+    const [d] = ((await app.inject({ headers: ADMIN, url: `/api/subscriptions/${hourly.id}/deliveries` })).json() as { items: D[] }).items;
     assert.equal(d?.kind, 'digest');
     assert.equal(d?.status, 'collecting');
     assert.equal(d?.eventIds.length, 2);
@@ -67,6 +67,6 @@ describe('alerts on PGlite', () => {
     const body = JSON.parse(m?.body ?? '{}') as { type: string; mode: string; events: { toVersionId: string }[] };
     assert.equal(body.type, 'policywatch.digest');
     assert.deepEqual(body.events.map((e) => e.toVersionId).sort(), ['v5', 'v6']);
-    await until(async () => ((await app.inject(`/api/subscriptions/${hourly.id}/deliveries`)).json() as { items: D[] }).items, (ds) => ds[0]?.status === 'delivered', 5000, 'digest delivered');
+    await until(async () => ((await app.inject({ headers: ADMIN, url: `/api/subscriptions/${hourly.id}/deliveries` })).json() as { items: D[] }).items, (ds) => ds[0]?.status === 'delivered', 5000, 'digest delivered');
   });
 });

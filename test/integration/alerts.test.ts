@@ -11,7 +11,7 @@ import { buildApp } from '../../src/app.ts';
 import { loggerOptions } from '../../src/config/logger.ts';
 import { FakeIam } from '../../src/sources/fake-iam/fake-iam.ts';
 import type { CreatedSubscription, Delivery, DeliveryPage, Subscription } from '../../src/http/schemas/subscriptions.ts';
-import { testConfig } from '../support/app.ts';
+import { testConfig, ADMIN } from '../support/app.ts';
 import { createTestDatabase, type TestDb } from '../support/db.ts';
 import { testSource } from '../support/fake-iam-fixtures.ts';
 import { Receiver, until } from '../support/receiver.ts';
@@ -50,7 +50,7 @@ async function appOn(tdb: TestDb, o: { iam?: string; config?: Parameters<typeof 
 }
 
 async function inject<T>(app: FastifyInstance, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object): Promise<{ status: number; body: T }> {
-  const res = await app.inject({ method, url, ...(payload ? { payload } : {}) });
+  const res = await app.inject({ headers: ADMIN, method, url, ...(payload ? { payload } : {}) });
   return { status: res.statusCode, body: (res.body ? res.json() : undefined) as T };
 }
 

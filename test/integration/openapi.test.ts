@@ -15,7 +15,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import app, { fastifyOptions } from '../../src/app.ts';
 import type { ActionResponse, ChangePage, ChangeDetail } from '../../src/http/schemas/changes.ts';
-import { testConfig } from '../support/app.ts';
+import { ADMIN, testConfig } from '../support/app.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { importApiPolicies } from '../support/api-data.ts';
 
@@ -40,6 +40,9 @@ const SAMPLES: Record<string, string[]> = {
   '/api/poll-runs/:id': ['/api/poll-runs/1'],
   '/api/doc-history': ['/api/doc-history', '/api/doc-history?kind=other'],
   '/api/feeds': ['/api/feeds', '/api/feeds?limit=1', '/api/feeds?cursor=%21'],
+  '/api/subscriptions': ['/api/subscriptions', '/api/subscriptions?limit=1', '/api/subscriptions?limit=0'],
+  '/api/subscriptions/:id': ['/api/subscriptions/sub_000000000000000000000000', '/api/subscriptions/nope'],
+  '/api/subscriptions/:id/deliveries': ['/api/subscriptions/sub_000000000000000000000000/deliveries'],
   '/api/stats/detection': ['/api/stats/detection', '/api/stats/detection?x=1'],
 };
 
@@ -126,7 +129,8 @@ describe('OpenAPI and response schemas', () => {
     for (const r of gets) {
       const s = r.schema as RouteSchema;
       for (const url of SAMPLES[r.url] ?? []) {
-        const res = await server.inject(url.replace(':change', change));
+        // With the admin key: admin-only reads (subscriptions) answer, not 401.
+        const res = await server.inject({ url: url.replace(':change', change), headers: ADMIN });
         const status = String(res.statusCode);
         const schema = s.response?.[status] ?? s.response?.[`${status[0]}xx`];
         assert.ok(schema, `${url}: status ${status} is not declared`);

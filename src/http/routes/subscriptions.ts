@@ -3,11 +3,12 @@
 // a URL or secret except the create response.
 import type { FastifyInstance } from 'fastify';
 import {
-  CreateBody, CreatedSubscription, Delivery, DeliveryPage, DeliveryParams, ErrorResponse, PageQuery, Subscription, SubscriptionPage,
+  CreateBody, CreatedSubscription, Delivery, DeliveryPage, DeliveryParams, PageQuery, Subscription, SubscriptionPage,
   SubscriptionParams, UpdateBody, type CreateBodyT, type PageQueryT, type UpdateBodyT,
 } from '../schemas/subscriptions.ts';
+import { NoQuery, errorResponses as errors } from '../schemas/common.ts';
 
-const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+const tags = ['alerts'];
 // Reads too are admin-only (the auth plugin's route override): even masked, subscriptions name
 // internal receivers' hosts, and the delivery log tells when and how they fail.
 const adminOnly = { access: 'admin' } as const;
@@ -15,39 +16,39 @@ const adminOnly = { access: 'admin' } as const;
 export default async function subscriptionRoutes(app: FastifyInstance) {
   const subs = () => app.services.alerts.subscriptions;
 
-  app.post<{ Body: CreateBodyT }>('/subscriptions', { schema: { body: CreateBody, response: { 201: CreatedSubscription, ...errors } } }, async (req, reply) => {
+  app.post<{ Body: CreateBodyT }>('/subscriptions', { schema: { tags, querystring: NoQuery, body: CreateBody, response: { 201: CreatedSubscription, ...errors } } }, async (req, reply) => {
     reply.status(201);
     return subs().create(req.body);
   });
 
-  app.get<{ Querystring: PageQueryT }>('/subscriptions', { config: adminOnly, schema: { querystring: PageQuery, response: { 200: SubscriptionPage, ...errors } } }, async (req) => {
+  app.get<{ Querystring: PageQueryT }>('/subscriptions', { config: adminOnly, schema: { tags, querystring: PageQuery, response: { 200: SubscriptionPage, ...errors } } }, async (req) => {
     const rows = await subs().list({ after: req.query.cursor, limit: req.query.limit + 1 });
     const items = rows.slice(0, req.query.limit);
     return { items, nextCursor: rows.length > req.query.limit ? (items.at(-1)?.id ?? null) : null };
   });
 
-  app.get<{ Params: { id: string } }>('/subscriptions/:id', { config: adminOnly, schema: { params: SubscriptionParams, response: { 200: Subscription, ...errors } } }, async (req) =>
+  app.get<{ Params: { id: string } }>('/subscriptions/:id', { config: adminOnly, schema: { tags, querystring: NoQuery, params: SubscriptionParams, response: { 200: Subscription, ...errors } } }, async (req) =>
     subs().get(req.params.id));
 
   app.patch<{ Params: { id: string }; Body: UpdateBodyT }>(
     '/subscriptions/:id',
-    { schema: { params: SubscriptionParams, body: UpdateBody, response: { 200: Subscription, ...errors } } },
+    { schema: { tags, querystring: NoQuery, params: SubscriptionParams, body: UpdateBody, response: { 200: Subscription, ...errors } } },
     async (req) => subs().update(req.params.id, req.body),
   );
 
-  app.delete<{ Params: { id: string } }>('/subscriptions/:id', { schema: { params: SubscriptionParams, response: { 204: { type: 'null' }, ...errors } } }, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/subscriptions/:id', { schema: { tags, querystring: NoQuery, params: SubscriptionParams, response: { 204: { type: 'null' }, ...errors } } }, async (req, reply) => {
     await subs().delete(req.params.id);
     return reply.status(204).send();
   });
 
-  app.post<{ Params: { id: string } }>('/subscriptions/:id/test', { schema: { params: SubscriptionParams, response: { 202: Delivery, ...errors } } }, async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/subscriptions/:id/test', { schema: { tags, querystring: NoQuery, params: SubscriptionParams, response: { 202: Delivery, ...errors } } }, async (req, reply) => {
     reply.status(202);
     return subs().test(req.params.id);
   });
 
   app.get<{ Params: { id: string }; Querystring: PageQueryT }>(
     '/subscriptions/:id/deliveries',
-    { config: adminOnly, schema: { params: SubscriptionParams, querystring: PageQuery, response: { 200: DeliveryPage, ...errors } } },
+    { config: adminOnly, schema: { tags, params: SubscriptionParams, querystring: PageQuery, response: { 200: DeliveryPage, ...errors } } },
     async (req) => {
       const rows = await subs().deliveries(req.params.id, { before: req.query.cursor, limit: req.query.limit + 1 });
       const items = rows.slice(0, req.query.limit);
@@ -55,7 +56,7 @@ export default async function subscriptionRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Params: { id: string } }>('/deliveries/:id/redeliver', { schema: { params: DeliveryParams, response: { 202: Delivery, ...errors } } }, async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/deliveries/:id/redeliver', { schema: { tags, querystring: NoQuery, params: DeliveryParams, response: { 202: Delivery, ...errors } } }, async (req, reply) => {
     reply.status(202);
     return subs().redeliver(req.params.id);
   });

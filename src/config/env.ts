@@ -182,7 +182,6 @@ export const SETTINGS = [
     description: 'IAMTrail repository (git URL or path, e.g. https://github.com/zoph-io/IAMTrail.git): the worker mirrors it into POLICYWATCH_DATA_DIR/iamtrail.git daily and imports new commits (AWS\'s own create dates for the whole history). Unset: off.',
     parse: gitRemote,
   },
-  { env: 'POLICYWATCH_READY_MAX_POLL_AGE', key: 'readyMaxPollAgeSeconds', default: '3600', description: 'Seconds since the last successful IAM poll after which /readyz reports not ready (0 disables the check).', parse: int(0, 10_000_000) },
   // Alerts (issue 11).
   { env: 'POLICYWATCH_ALERTS', key: 'alertsDispatch', default: 'on', description: 'on: worker processes (serve without --no-worker, worker) send alert deliveries; several may run at once.', parse: onOff },
   { env: 'POLICYWATCH_ALERT_TIMEOUT_MS', key: 'alertTimeoutMs', default: '10000', description: 'Timeout of one alert send (connect to last byte), in milliseconds.', parse: int(100, 120_000) },

@@ -196,7 +196,7 @@ describe('alerts (Postgres, fake IAM, local receivers)', () => {
     for (const [body, re] of [
       [{ name: 'x', kind: 'teams', url: hook.url }, /kind/],
       [{ name: 'x', kind: 'slack', url: hook.url, filters: { accessLevels: ['Admin'] } }, /accessLevels/],
-      [{ name: 'x', kind: 'slack', url: hook.url, extra: 1 }, /additional/],
+      [{ name: 'x', kind: 'slack', url: hook.url, extra: 1 }, /unknown body field `extra`/],
       [{ name: 'x', kind: 'slack', url: 'ftp://127.0.0.1/' }, /https/],
     ] as const) {
       const r = await inject<{ error: { code: string; message: string } }>(app, 'POST', '/api/subscriptions', body);

@@ -130,7 +130,10 @@ describe('auth: reads', () => {
       const head = await app.inject({ method: 'HEAD', url });
       assert.equal(head.statusCode, 401, `HEAD ${r.url} without a key`);
       assert.match(String(head.headers['www-authenticate']), /^Bearer/);
-      for (const headers of [bearer(readKey), ADMIN]) {
+      // Reads that declare access 'admin' (alert subscriptions: they name internal receivers)
+      // refuse a read key; every other read admits it.
+      if (r.access === 'admin') assertRefused(await app.inject({ url, headers: bearer(readKey) }), 403, 'FORBIDDEN', `GET ${r.url} with a read key`);
+      for (const headers of r.access === 'admin' ? [ADMIN] : [bearer(readKey), ADMIN]) {
         const res = await app.inject({ url, headers });
         assert.ok(![401, 403].includes(res.statusCode) && res.statusCode < 500, `GET ${r.url} with a key: ${res.statusCode} ${res.body}`);
       }

@@ -9,7 +9,8 @@ import { request as httpRequest, Agent } from 'node:http';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ErrorBody } from '../../src/http/schemas/common.ts';
-import { build } from '../support/app.ts';
+// Requests carry the admin key, so hostile bodies reach validation instead of stopping at auth.
+import { ADMIN, build } from '../support/app.ts';
 import { importApiPolicies } from '../support/api-data.ts';
 
 interface Answer { status: number; body: string; headers: Record<string, string | string[] | undefined> }
@@ -60,7 +61,7 @@ describe('hostile input gets a 4xx in our error shape, never a 5xx', { timeout: 
   });
 
   const send = (method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}) => new Promise<Answer>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, agent, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, agent, headers: { ...ADMIN, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));

@@ -5,6 +5,8 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 export interface RouteEntry {
   method: string;
   url: string;
+  /** The route's declared access level (config.access), if it overrides the method default. */
+  access?: string | undefined;
 }
 
 const tables = new WeakMap<object, RouteEntry[]>();
@@ -14,7 +16,8 @@ export function recordRoutes(app: FastifyInstance): void {
   const out: RouteEntry[] = [];
   tables.set(app, out);
   app.addHook('onRoute', (r: RouteOptions) => {
-    for (const method of [r.method].flat()) out.push({ method: String(method).toUpperCase(), url: r.url });
+    const access = (r.config as { access?: string } | undefined)?.access;
+    for (const method of [r.method].flat()) out.push({ method: String(method).toUpperCase(), url: r.url, access });
   });
 }
 

@@ -57,7 +57,9 @@ async function main() {
   if (backend === 'postgres') ({ url, drop } = await createTestDatabaseUrl());
   const db = await openDatabase({ databaseUrl: url, poolMax: 20 });
   await migrate(db);
-  const config = loadConfig({ POLICYWATCH_SEED_DATASET: 'off', LOG_LEVEL: 'warn', POLICYWATCH_ALLOW_PRIVATE_URLS: 'on', POLICYWATCH_ALERT_CONCURRENCY: values.concurrency });
+  // A bootstrap admin key for the bench's own subscription (state-changing routes need one, issue 8).
+  const adminKey = `pw_bench_${'k'.repeat(32)}`;
+  const config = loadConfig({ POLICYWATCH_SEED_DATASET: 'off', LOG_LEVEL: 'warn', POLICYWATCH_ALLOW_PRIVATE_URLS: 'on', POLICYWATCH_ALERT_CONCURRENCY: values.concurrency, POLICYWATCH_ADMIN_API_KEY: adminKey });
   const app = await buildApp({ config, db, worker: false, seed: false, logger: { level: 'warn' } });
   await app.ready();
   try {
@@ -65,7 +67,7 @@ async function main() {
     const events = (await app.inject('/api/policies/AmazonQFullAccess/changes?kind=all')).json() as { items: { id: string }[] };
     const eventId = events.items[0]?.id;
     if (!eventId) throw new Error('no event to send');
-    const sub = (await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { name: 'bench', kind: 'webhook', url: `http://127.0.0.1:${port}/hook` } })).json() as { id: string };
+    const sub = (await app.inject({ method: 'POST', url: '/api/subscriptions', headers: { authorization: `Bearer ${adminKey}` }, payload: { name: 'bench', kind: 'webhook', url: `http://127.0.0.1:${port}/hook` } })).json() as { id: string };
     const store = new SqlAlertOutboxStore(app.services.alerts.queue);
     const enqueue = async (n: number) => {
       const ids = Array.from({ length: n }, () => newDeliveryId());

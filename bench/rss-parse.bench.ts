@@ -1,7 +1,7 @@
 // Benchmark: documentation-feed parsing, rss-parser (the service now) against fast-xml-parser (the
 // service before issue 14), on an EKS-sized feed (~170 KB), as a bare parse and as a whole poll
 // (HTTP GET from a local server + parse). Goals: new parse ≤ 2× the old; poll time unchanged.
-// Reads /work/shared/corpus/rss (POLICYWATCH_CORPUS_RSS to override) and the old parser from git.
+// Reads the EKS excerpt from test/fixtures/rss (POLICYWATCH_CORPUS_RSS to override) and the old parser from git.
 // Run: node --import tsx bench/rss-parse.bench.ts [--runs N]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,10 +25,11 @@ const runsArg = args.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 200;
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const corpusDir = process.env['POLICYWATCH_CORPUS_RSS'] ?? '/work/shared/corpus/rss';
+// The EKS excerpt ships with the repository (test/fixtures/rss, a copy of the shared corpus's file).
+const corpusDir = process.env['POLICYWATCH_CORPUS_RSS'] ?? join(repo, 'test', 'fixtures', 'rss');
 const excerptFile = join(corpusDir, 'eks-userguide-doc-history.rss.excerpt.xml');
 if (!existsSync(excerptFile)) {
-  console.error(`rss-parse bench: ${excerptFile} is missing (the shared corpus is not on this machine); nothing measured`);
+  console.error(`rss-parse bench: ${excerptFile} is missing; nothing measured`);
   process.exit(0);
 }
 

@@ -118,8 +118,6 @@ export interface EventStore {
   /** Policies whose stored versions or deprecation lack an event (a crash between write and events). */
   policiesMissingEvents(): Promise<number[]>;
   loadFirstSeen(): Promise<FirstSeenRow[]>;
-  /** Changes whenever a first-seen row is added or moved earlier: callers cache loadFirstSeen() by it. */
-  firstSeenStamp(): Promise<string>;
   /** Keeps, per action, the earliest date (upsert with LEAST). */
   recordFirstSeen(rows: FirstSeenRow[]): Promise<void>;
   /** Overwrites the given actions' rows and deletes the others named (a rebuild after dates moved). */

@@ -93,14 +93,6 @@ export class PrismaEventStore implements EventStore {
     return rows.map((r) => ({ ...r, firstSeenAt: new Date(r.firstSeenAt) }));
   }
 
-  async firstSeenStamp(): Promise<string> {
-    // Rows are only inserted or moved earlier (LEAST upsert): either changes the count or the sum.
-    const [r] = await this.sql.query<{ stamp: string }>(
-      `SELECT count(*)::text || ':' || coalesce(sum(extract(epoch FROM first_seen_at)), 0)::text AS stamp FROM action_first_seen`,
-    );
-    return r?.stamp ?? '';
-  }
-
   async recordFirstSeen(input: FirstSeenRow[]): Promise<void> {
     // One row per action (earliest wins) so a single upsert never touches a row twice.
     const best = new Map<string, FirstSeenRow>();

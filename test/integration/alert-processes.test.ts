@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { testConfig, ADMIN } from '../support/app.ts';
-import { createTestDatabaseUrl } from '../support/db.ts';
+import { createTestDatabaseUrl, TEST_DB_TIMEOUTS } from '../support/db.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { killIfRunning, spawnCli, waitFor, type CliProcess } from '../support/cli.ts';
 import { Receiver, until } from '../support/receiver.ts';
@@ -20,7 +20,7 @@ describe('alert dispatcher processes (Postgres)', () => {
 
   before(async () => {
     ({ url, drop } = await createTestDatabaseUrl());
-    db = await openDatabase({ databaseUrl: url, poolMax: 5 });
+    db = await openDatabase({ databaseUrl: url, poolMax: 5 , timeouts: TEST_DB_TIMEOUTS });
     // The API side only: it queues, the worker processes send.
     // The same alert settings as the workers (queue options are shared through the database).
     app = await buildApp({ config: testConfig({ alertTimeoutMs: 2000, alertRetries: 4, alertRetryDelaySeconds: 0 }), db, worker: false, seed: false, logger: false });

@@ -9,7 +9,7 @@ import type { ChangePage } from '../../src/http/schemas/changes.ts';
 import type { PolicyPage } from '../../src/http/schemas/policies.ts';
 import { build } from '../support/app.ts';
 import { importApiPolicies, newPolicy } from '../support/api-data.ts';
-import { createTestDatabaseUrl } from '../support/db.ts';
+import { createTestDatabaseUrl, TEST_DB_TIMEOUTS } from '../support/db.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../support/app.ts';
@@ -80,7 +80,7 @@ describe('HTTP caching', { timeout: 180_000 }, () => {
   test('a new event invalidates the cached change list at once, in this process and in another one on the same database', async () => {
     const { url, drop } = await createTestDatabaseUrl();
     cleanups.push(drop);
-    const db = await openDatabase({ databaseUrl: url, poolMax: 4 });
+    const db = await openDatabase({ databaseUrl: url, poolMax: 4 , timeouts: TEST_DB_TIMEOUTS });
     cleanups.push(() => db.close());
     const app = await buildApp({ config: testConfig(), db, worker: false, seed: false, logger: false });
     cleanups.push(() => app.close().then(() => undefined));

@@ -4,12 +4,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEmptyDatabase } from '../support/pg-admin.ts';
 import { openDatabase } from '../../src/db/database.ts';
+import { TEST_DB_TIMEOUTS } from '../support/db.ts';
 import { loadMigrations, migrate } from '../../src/db/migrate.ts';
 
 /** An empty database (no migrations), dropped after the test. */
 async function emptyDatabase(t: { after(fn: () => Promise<void>): unknown }) {
   const empty = await createEmptyDatabase();
-  const db = await openDatabase({ databaseUrl: empty.url });
+  const db = await openDatabase({ databaseUrl: empty.url , timeouts: TEST_DB_TIMEOUTS });
   t.after(async () => {
     await db.close();
     await empty.drop();

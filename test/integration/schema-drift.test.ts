@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDb } from '../support/db.ts';
+import { createTestDatabase, TEST_DB_TIMEOUTS, type TestDb } from '../support/db.ts';
 import { createEmptyDatabase } from '../support/pg-admin.ts';
 import { REPO_DIR } from '../support/paths.ts';
 import { parsePrismaSchema, type PrismaSchema } from '../support/prisma-schema.ts';
@@ -252,8 +252,8 @@ describe('schema.prisma ↔ migrated database', { timeout: 600_000 }, async () =
   test('two replicas migrating an empty database at once apply each migration exactly once', async () => {
     const empty = await createEmptyDatabase();
     cleanups.push(() => empty.drop());
-    const a = await openDatabase({ databaseUrl: empty.url, poolMax: 2 });
-    const b = await openDatabase({ databaseUrl: empty.url, poolMax: 2 });
+    const a = await openDatabase({ databaseUrl: empty.url, poolMax: 2 , timeouts: TEST_DB_TIMEOUTS });
+    const b = await openDatabase({ databaseUrl: empty.url, poolMax: 2 , timeouts: TEST_DB_TIMEOUTS });
     cleanups.push(() => a.close(), () => b.close());
     const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
     const names = loadMigrations().map((m) => m.name);

@@ -5,7 +5,7 @@ import { recordRoutes } from './routes.ts';
 import { loadConfig, type Config } from '../../src/config/env.ts';
 import type { IamSource } from '../../src/core/iam.ts';
 import type { Resolver } from '../../src/sources/outbound/index.ts';
-import { createTestDatabase, type Backend } from './db.ts';
+import { createTestDatabase, TEST_DB_TIMEOUTS, type Backend } from './db.ts';
 
 /** The bootstrap admin key every test app accepts (POLICYWATCH_ADMIN_API_KEY). */
 export const TEST_ADMIN_KEY = 'pw_test_admin_key_0123456789abcdefghijklmnop';
@@ -14,7 +14,7 @@ export const ADMIN = { authorization: `Bearer ${TEST_ADMIN_KEY}` } as const;
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
   // Tests serve feeds from 127.0.0.1.
-  return { ...loadConfig({ POLICYWATCH_SEED_DATASET: 'off', LOG_LEVEL: 'silent', POLICYWATCH_FEED_ALLOW_INTERNAL: 'on', POLICYWATCH_ADMIN_API_KEY: TEST_ADMIN_KEY }), ...overrides };
+  return { ...loadConfig({ POLICYWATCH_SEED_DATASET: 'off', LOG_LEVEL: 'silent', POLICYWATCH_FEED_ALLOW_INTERNAL: 'on', POLICYWATCH_ADMIN_API_KEY: TEST_ADMIN_KEY }), dbConnectTimeoutMs: TEST_DB_TIMEOUTS.connectTimeoutMs, ...overrides };
 }
 
 /** The real app on a fresh database; torn down when the test (or suite) ends. */

@@ -13,6 +13,14 @@ const ADMIN_DB = 'postgres';
 
 const dbUrl = (name: string) => `${PG_SERVER}/${name}`;
 
+/**
+ * Test pools wait up to 30 s for a connection instead of the service's 5 s: with two test files
+ * running at once on two cores (one cloning or dropping a database), opening a connection has been
+ * seen to take longer than 5 s, and these tests check locks and data, not connection latency. The
+ * tests that are about timeouts set their own.
+ */
+export const TEST_DB_TIMEOUTS = { connectTimeoutMs: 30_000 } as const;
+
 async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: dbUrl(ADMIN_DB) });
   await c.connect();
@@ -34,7 +42,7 @@ async function ensureTemplate(): Promise<string> {
       const building = `${name}_build_${process.pid}`;
       await c.query(`DROP DATABASE IF EXISTS "${building}"`);
       await c.query(`CREATE DATABASE "${building}"`);
-      const db = await openDatabase({ databaseUrl: dbUrl(building), poolMax: 2 });
+      const db = await openDatabase({ databaseUrl: dbUrl(building), poolMax: 2, timeouts: TEST_DB_TIMEOUTS });
       try {
         await migrate(db);
       } finally {
@@ -64,7 +72,7 @@ export async function createTestDatabase(backend: Backend = 'postgres'): Promise
     return { db, url: undefined, cleanup: () => db.close() };
   }
   const { url, drop } = await createTestDatabaseUrl();
-  const db = await openDatabase({ databaseUrl: url, poolMax: 5 });
+  const db = await openDatabase({ databaseUrl: url, poolMax: 5, timeouts: TEST_DB_TIMEOUTS });
   return {
     db, url,
     cleanup: async () => {

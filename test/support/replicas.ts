@@ -7,7 +7,7 @@ import type { IamSource } from '../../src/core/iam.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { testConfig } from './app.ts';
-import { createTestDatabaseUrl, type Backend } from './db.ts';
+import { createTestDatabaseUrl, TEST_DB_TIMEOUTS, type Backend } from './db.ts';
 
 export interface Replicas {
   apps: FastifyInstance[];
@@ -38,7 +38,7 @@ export async function buildReplicas(
   }
   const apps: FastifyInstance[] = [];
   for (let i = 0; i < n; i++) {
-    const db = shared ?? (await openDatabase({ databaseUrl: url, poolMax: 5 }));
+    const db = shared ?? (await openDatabase({ databaseUrl: url, poolMax: 5, timeouts: TEST_DB_TIMEOUTS }));
     if (!shared) closers.push(() => db.close());
     const app = await buildApp({ config: testConfig(o.config), db, iam: o.iam, worker: false, seed: false, logger: false });
     closers.push(() => app.close().then(() => undefined));

@@ -5,18 +5,18 @@ import { BadRequestError } from '../core/errors.ts';
 import { DEFAULT_FEED_KINDS, EVENT_KINDS } from '../core/events.ts';
 import { encodeCursor } from '../http/cursor.ts';
 import { hidden } from '../http/hidden.ts';
-import { ACCESS_LEVELS, EVENT_FLAGS as FLAGS, EVENT_ID_PATTERN, VERSION_ID_PATTERN } from '../http/schemas/common.ts';
+import { ACCESS_LEVELS, ACTION_PATTERN, EVENT_FLAGS as FLAGS, EVENT_ID_PATTERN, POLICY_NAME_PATTERN, VERSION_ID_PATTERN } from '../http/schemas/common.ts';
 import { parseChangeQuery, type RawChangeQuery } from '../http/query.ts';
-
-const EVENT_ID = new RegExp(EVENT_ID_PATTERN);
-const VERSION_ID = new RegExp(VERSION_ID_PATTERN);
 import { presentDocRef, type PresentedEvent } from '../services/change-service.ts';
 import type { DocRef } from '../core/doc-history.ts';
 import { chartView } from './chart.ts';
 import { badges, diffView, grantLines } from './diff-view.ts';
 
-const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
-const ACTION = /^[a-z0-9-]{1,64}:[a-z0-9_-]{1,128}$/i;
+// The JSON API's own patterns: a page accepts exactly what the API behind it accepts.
+const EVENT_ID = new RegExp(EVENT_ID_PATTERN);
+const VERSION_ID = new RegExp(VERSION_ID_PATTERN);
+const POLICY_NAME = new RegExp(POLICY_NAME_PATTERN);
+const ACTION = new RegExp(ACTION_PATTERN);
 const CHART_WEEKS = 52;
 const FILTER_KEYS = ['policy', 'service', 'action', 'accessLevel', 'flag', 'kind', 'since', 'until'] as const;
 

@@ -8,7 +8,8 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { EVENT_DOC_FLAGS } from '../../core/doc-history.ts';
 
 /** IAM policy names: 1–128 of [A-Za-z0-9+=,.@_-]. */
-export const PolicyName = Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\w+=,.@-]+$', description: 'an IAM policy name: 1–128 of [A-Za-z0-9+=,.@_-]', examples: ['AmazonQFullAccess'] });
+export const POLICY_NAME_PATTERN = '^[\\w+=,.@-]{1,128}$';
+export const PolicyName = Type.String({ minLength: 1, maxLength: 128, pattern: POLICY_NAME_PATTERN, description: 'an IAM policy name: 1–128 of [A-Za-z0-9+=,.@_-]', examples: ['AmazonQFullAccess'] });
 /** Policy version ids as IAM writes them: v1, v2, … */
 export const VERSION_ID_PATTERN = '^v[1-9][0-9]{0,8}$';
 export const VersionId = Type.String({ pattern: VERSION_ID_PATTERN, maxLength: 10, 'x-error-code': 'INVALID_VERSION_ID', description: 'a policy version id like v3', examples: ['v5'] });

@@ -1,10 +1,7 @@
 // Request and response schemas of /healthz and /readyz (TypeBox). Nothing is accepted but the
 // path: both routes refuse a query string they do not know.
 import { Type, type Static } from '@sinclair/typebox';
-import { NoQuery, errorResponses } from './common.ts';
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-
+import { NoQuery, Nullable, NullableDateTime, errorResponses } from './common.ts';
 
 export const Liveness = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 
@@ -13,9 +10,9 @@ export const SourceCheck = Type.Object({
   reason: Type.Union(['ok', 'pending', 'failing', 'stale', 'switched-off', 'no-credentials'].map((r) => Type.Literal(r))),
   enabled: Type.Boolean(),
   ready: Type.Boolean(),
-  lastRunAt: Nullable(Type.String({ format: 'date-time' })),
+  lastRunAt: NullableDateTime,
   lastStatus: Nullable(Type.String()),
-  lastSuccessAt: Nullable(Type.String({ format: 'date-time' })),
+  lastSuccessAt: NullableDateTime,
   ageSeconds: Type.Union([Type.Integer(), Type.Null()]),
   maxAgeSeconds: Type.Integer(),
 }, { additionalProperties: false });

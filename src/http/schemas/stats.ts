@@ -1,10 +1,8 @@
 // Detection latency statistics (GET /api/stats/detection).
 import { Type, type Static } from '@sinclair/typebox';
+import { NoQuery, errorResponses } from './common.ts';
 
 const Millis = Type.Union([Type.Integer(), Type.Null()], { description: 'milliseconds; null when no version qualifies' });
-const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
-});
 
 export const DetectionSource = Type.Object({
   observer: Type.Union([Type.Literal('iamtrail'), Type.Literal('policywatch')], {
@@ -27,7 +25,7 @@ export type DetectionStats = Static<typeof DetectionStats>;
 export const statsRouteSchemas = {
   detection: {
     summary: 'Detection latency (first sighting minus AWS create date): median, p90 and max per observer',
-    querystring: Type.Object({}, { additionalProperties: false }),
-    response: { 200: DetectionStats, '4xx': ErrorResponse, '5xx': ErrorResponse },
+    querystring: NoQuery,
+    response: { 200: DetectionStats, ...errorResponses },
   },
 };

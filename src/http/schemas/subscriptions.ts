@@ -3,21 +3,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_KINDS } from '../../core/events.ts';
 import { SUBSCRIPTION_KINDS, SUBSCRIPTION_MODES } from '../../core/alerts.ts';
-import { ACCESS_LEVELS, EVENT_FLAGS as FLAGS } from './common.ts';
+import { ACCESS_LEVELS, DateTime, EVENT_FLAGS as FLAGS, Nullable, NullableDateTime, POLICY_GLOB_PATTERN, SERVICE_PATTERN } from './common.ts';
 
 const literals = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
-const DateTime = Type.String({ format: 'date-time' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
-
-export const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }),
-});
 
 const list = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Array(item, { maxItems: 100, uniqueItems: true });
 
 export const Filters = Type.Object({
-  policies: Type.Optional(list(Type.String({ pattern: '^[\\w+=,.@*?-]{1,128}$', description: 'policy name or glob (* and ?)' }))),
-  services: Type.Optional(list(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'IAM service prefix, e.g. "s3"' }))),
+  policies: Type.Optional(list(Type.String({ pattern: POLICY_GLOB_PATTERN, description: 'policy name or glob (* and ?)' }))),
+  services: Type.Optional(list(Type.String({ pattern: SERVICE_PATTERN, description: 'IAM service prefix, e.g. "s3"' }))),
   accessLevels: Type.Optional(list(literals(ACCESS_LEVELS))),
   flags: Type.Optional(list(literals(FLAGS))),
   kinds: Type.Optional(list(literals(EVENT_KINDS))),
@@ -66,10 +60,10 @@ export const CreatedSubscription = Type.Intersect([
 export const Delivery = Type.Object({
   id: Type.String({ description: 'also the webhook-id header' }), subscriptionId: Type.String(),
   kind: Type.Union([Type.Literal('event'), Type.Literal('digest'), Type.Literal('test')]),
-  eventIds: Type.Array(Type.String()), periodStart: Nullable(DateTime),
+  eventIds: Type.Array(Type.String()), periodStart: NullableDateTime,
   status: Type.Union(['collecting', 'pending', 'retrying', 'delivered', 'dead'].map((s) => Type.Literal(s))),
-  attempts: Type.Integer(), lastError: Nullable(Type.String()), lastAttemptAt: Nullable(DateTime), nextAttemptAt: Nullable(DateTime),
-  deliveredAt: Nullable(DateTime), createdAt: DateTime,
+  attempts: Type.Integer(), lastError: Nullable(Type.String()), lastAttemptAt: NullableDateTime, nextAttemptAt: NullableDateTime,
+  deliveredAt: NullableDateTime, createdAt: DateTime,
 });
 
 export const PageQuery = Type.Object({

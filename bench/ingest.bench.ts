@@ -35,6 +35,7 @@ import { importHistory, pollIam } from '../src/jobs/jobs.ts';
 import { AwsIamSource } from '../src/sources/iam/aws-iam-source.ts';
 import { createTestDatabaseUrl } from '../test/support/db.ts';
 import type { FakeMessage } from './fake-iam-process.ts';
+import { machineCpuTicks, postgresCpuTicks } from './proc-cpu.ts';
 
 type Backend = 'postgres' | 'pglite';
 type Scenario = 'import' | 'quiet' | 'cold';
@@ -96,41 +97,6 @@ class Phase {
       sampledRssPeakMiB: Math.round(this.rssPeak / 2 ** 20),
       atSampledPeakMiB: Object.fromEntries(Object.entries(this.atPeak).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
     };
-  }
-}
-
-/** utime+stime (clock ticks) of every local process named postgres; empty when /proc is not readable. */
-function postgresCpuTicks(): Map<number, number> {
-  const out = new Map<number, number>();
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return out;
-  }
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-      const f = stat.slice(close + 2).split(' ');
-      // Fields after "(comm)": state is [0], utime is field 14 overall → [11], stime [12].
-      out.set(Number(pid), Number(f[11]) + Number(f[12]));
-    } catch {
-      // Process ended between readdir and read.
-    }
-  }
-  return out;
-}
-
-/** Busy clock ticks of all CPUs since boot (/proc/stat: everything but idle and iowait). */
-function machineCpuTicks(): number | null {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
-    return user + nice + system + irq + softirq + steal;
-  } catch {
-    return null;
   }
 }
 

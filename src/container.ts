@@ -44,7 +44,8 @@ export interface Services {
   readiness: ReadinessService;
   pipeline: IngestPipeline;
   /** dispatch(): this process starts sending deliveries (worker processes). */
-  alerts: { queue: DeliveryQueue; subscriptions: SubscriptionService; dispatcher: Dispatcher; dispatch(): Promise<void> };
+  /** close(): the alert sends' connections, after the queue has stopped. */
+  alerts: { queue: DeliveryQueue; subscriptions: SubscriptionService; dispatcher: Dispatcher; dispatch(): Promise<void>; close(): Promise<void> };
   /** The outbound-URL guard; closed with the app. */
   outbound: OutboundClient;
   stats: StatsService;
@@ -105,7 +106,10 @@ export function createServices(o: ContainerOptions): Services {
   const readiness = new ReadinessService({
     runs: stores.pollRuns, enabled: { iam: o.config.pollCron !== null, rss: o.config.rssCron !== null }, maxAgeSeconds: o.config.readyMaxPollAgeSeconds,
   });
-  const alertHttp = o.alertHttp ?? guardedAlertHttp(outbound, createOutboundClient({ allowPrivate: false, resolver: o.resolver }));
+  // The alerts' own client (closed with the app): the shared guard's policy, plus plain http to
+  // private targets only.
+  const alertOutbound = createOutboundClient({ allowPrivate: o.config.allowPrivateUrls || o.config.feedAllowInternal, admit: o.config.allowUrlCidrs, resolver: o.resolver, httpPrivateOnly: true });
+  const alertHttp = o.alertHttp ?? guardedAlertHttp(alertOutbound, createOutboundClient({ allowPrivate: false, resolver: o.resolver }));
   const subscriptions = new SubscriptionService({ store: stores.subscriptions, queue, http: alertHttp, log: alertLog });
   const dispatcher = new Dispatcher({
     store: stores.subscriptions, sends: new SqlDeliverySendStore(o.db.sql), http: alertHttp, log: alertLog,
@@ -118,6 +122,7 @@ export function createServices(o: ContainerOptions): Services {
     alerts: {
       queue, subscriptions, dispatcher,
       dispatch: () => queue.work((job) => dispatcher.handle(job), (id, error) => stores.subscriptions.markDead(id, error)),
+      close: () => alertOutbound.close(),
     },
   };
 }

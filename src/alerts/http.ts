@@ -7,8 +7,9 @@ import type { AlertHttp } from '../core/alerts.ts';
 import { OutboundError, type OutboundClient } from '../sources/outbound/index.ts';
 
 /**
- * `guard` is the service's outbound client; `publicOnly` the same guard with no private targets
- * admitted, used only to tell whether an http URL's host is public (it never fetches).
+ * `guard` is the alerts' outbound client, built with `httpPrivateOnly` (its connector refuses a
+ * plain-http connection to a public address); `publicOnly` the same guard with no private targets
+ * admitted, used only at creation to tell whether an http URL's host is public (it never fetches).
  */
 export function guardedAlertHttp(guard: OutboundClient, publicOnly: OutboundClient): AlertHttp {
   const check = async (url: string) => {
@@ -24,13 +25,12 @@ export function guardedAlertHttp(guard: OutboundClient, publicOnly: OutboundClie
   return {
     check,
     async post(url, init) {
-      // The guard judges every address at connect time anyway; the pre-check adds the https
-      // rule, which only an http URL can break (its host may have turned public since creation).
-      if (!url.startsWith('https:')) await check(url);
-      const res = await guard.fetch(url, { method: 'POST', headers: init.headers, body: init.body, signal: AbortSignal.timeout(init.timeoutMs) });
-      // The body is not needed (and could be anything): release the connection.
-      await res.body?.cancel().catch(() => undefined);
-      return { status: res.status, retryAfter: res.headers.get('retry-after') };
+      // No check of its own per send: the guard's connector judges the address connected to
+      // (allowed, and private if the connection is plain http) when each connection opens, redirect
+      // hops included; a kept-alive connection was judged when it opened.
+      const res = await guard.send(url, { method: 'POST', headers: init.headers, body: init.body, signal: AbortSignal.timeout(init.timeoutMs) });
+      const retryAfter = res.headers['retry-after'];
+      return { status: res.status, retryAfter: typeof retryAfter === 'string' ? retryAfter : null };
     },
   };
 }

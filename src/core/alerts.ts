@@ -100,8 +100,9 @@ export interface SubscriptionStore {
 }
 
 /**
- * The dispatcher's per-delivery reads and writes: one statement each, tuned SQL, since every
- * delivery pays for them (see bench/README.md).
+ * The dispatcher's per-delivery reads and writes: tuned SQL, since every delivery pays for them,
+ * and calls made together may share one statement (see bench/README.md). Each call resolves once
+ * its own row is read or written.
  */
 export interface DeliverySendStore {
   /** A delivery with its subscription, in one read. */

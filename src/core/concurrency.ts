@@ -63,3 +63,53 @@ export async function readComputeWrite<C, D>(
   if (failure) throw failure.err;
   signal?.throwIfAborted();
 }
+
+/**
+ * Group commit for a statement many callers make one row at a time: a call waits while the
+ * previous group's run is in flight (or for the rest of the current tick), then runs with every
+ * other call that waited, as one `run` over their arguments. Under load the groups grow, so one
+ * round trip serves many callers; alone, a call runs at once. `run` answers in argument order; a
+ * throw fails every call of its group. Arguments with the same `key` never share a group (a
+ * multi-row UPDATE would apply only one of them). At most `max` arguments per group.
+ */
+export function coalesced<A, R>(run: (args: A[]) => Promise<R[]>, o: { key?: (arg: A) => unknown; max?: number } = {}): (arg: A) => Promise<R> {
+  interface Call { arg: A; resolve: (r: R) => void; reject: (err: unknown) => void }
+  const max = o.max ?? 500;
+  let waiting: Call[] = [];
+  let running = false;
+  const next = () => {
+    if (running || waiting.length === 0) return;
+    const group: Call[] = [];
+    const rest: Call[] = [];
+    const keys = new Set<unknown>();
+    for (const c of waiting) {
+      const k = o.key?.(c.arg);
+      if (group.length >= max || (o.key && keys.has(k))) {
+        rest.push(c);
+      } else {
+        keys.add(k);
+        group.push(c);
+      }
+    }
+    waiting = rest;
+    running = true;
+    let ran: Promise<R[]>;
+    try {
+      ran = run(group.map((c) => c.arg));
+    } catch (err) {
+      ran = Promise.reject(err);
+    }
+    ran.then(
+      (rs) => group.forEach((c, i) => c.resolve(rs[i] as R)),
+      (err: unknown) => group.forEach((c) => c.reject(err)),
+    ).finally(() => {
+      running = false;
+      next();
+    });
+  };
+  return (arg) => new Promise<R>((resolve, reject) => {
+    waiting.push({ arg, resolve, reject });
+    // The first call of a tick schedules the run; the tick's other calls join it.
+    if (!running && waiting.length === 1) queueMicrotask(next);
+  });
+}

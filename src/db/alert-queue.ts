@@ -111,9 +111,13 @@ export class PgBossDeliveryQueue implements DeliveryQueue {
     // NOTIFY wakes a worker for new jobs only; retries coming due are found by polling.
     const poll = { pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 1 };
     // Jobs come in batches, each job settled on its own (perJobResults); a full batch fetches the
-    // next at once (burst), so a backlog drains at the concurrency, not one batch per poll.
-    const batchSize = Math.min(this.o.concurrency, 10);
-    const work = { ...poll, includeMetadata: true, perJobResults: true, burstWhenBatchFull: true, batchSize, localConcurrency: Math.ceil(this.o.concurrency / batchSize) } as const;
+    // next at once (burst), so a backlog drains at the concurrency, not one batch per poll. A batch
+    // costs three statements whatever its size (fetch, the deliveries' read, completion), and a
+    // worker waits for its batch's slowest send: two workers of half the concurrency each, so one
+    // sends while the other settles and fetches, and no more than the setting is ever in flight.
+    const localConcurrency = this.o.concurrency >= 2 ? 2 : 1;
+    const batchSize = Math.floor(this.o.concurrency / localConcurrency);
+    const work = { ...poll, includeMetadata: true, perJobResults: true, burstWhenBatchFull: true, batchSize, localConcurrency } as const;
     await this.boss.work(DELIVERY_QUEUE, work, async (jobs: JobWithMetadata<JobData>[]) => Promise.all(jobs.map(async (job): Promise<JobResult> => {
       const before = job.data.before ?? 0;
       const attempt = before + job.retryCount + 1;

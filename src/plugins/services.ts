@@ -77,6 +77,7 @@ export default fp(async function services(app: FastifyInstance, opts: ServicesPl
     await scheduler.stop();
     await seeding;
     await services.alerts.queue.stop();
+    await services.alerts.close();
     await services.outbound.close();
   });
 }, { name: 'services', dependencies: ['database'] });

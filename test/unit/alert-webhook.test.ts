@@ -2,6 +2,7 @@
 // a tampered body, id or timestamp fails both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
 import { newSigningSecret, signedHeaders } from '../../src/alerts/webhook.ts';
 import { independentHmacValid, libraryValid } from '../support/webhook-verify.ts';
 
@@ -39,4 +40,16 @@ test('a retry is signed afresh under the same webhook-id', () => {
   assert.equal(a['webhook-id'], b['webhook-id']);
   assert.notEqual(a['webhook-signature'], b['webhook-signature']);
   assert.ok(independentHmacValid(secret, b, '{}'));
+});
+
+test("the signature is byte for byte the reference library's, for any body, id and time", () => {
+  const bodies = ['', '{}', JSON.stringify({ text: 'Zugriff geändert — 変更 🚨', n: 1 }), 'x'.repeat(70_000)];
+  for (let i = 0; i < 20; i++) {
+    const secret = newSigningSecret();
+    const body = bodies[i % bodies.length] as string;
+    const id = `msg_${i}${'z'.repeat(i)}`;
+    const at = new Date(1_700_000_000_000 + i * 987_654_321);
+    const h = signedHeaders(secret, id, body, at);
+    assert.equal(h['webhook-signature'], new Webhook(secret).sign(id, at, body), `case ${i}`);
+  }
 });

@@ -1,7 +1,8 @@
 // readComputeWrite: the read-ahead / write-behind loop the change-event recomputation runs on.
+// coalesced: the group commit the alert dispatcher's reads and attempt records go through.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readComputeWrite } from '../../src/core/concurrency.ts';
+import { coalesced, readComputeWrite } from '../../src/core/concurrency.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -104,5 +105,63 @@ describe('readComputeWrite', () => {
     const h = harness();
     await readComputeWrite([], undefined, h.read, h.compute);
     assert.deepEqual(h.log, []);
+  });
+});
+
+describe('coalesced', () => {
+  /** A run that records its groups and takes a few timer ticks; fails a group holding `fail`. */
+  const recorder = (fail?: number) => {
+    const groups: number[][] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const run = async (args: number[]) => {
+      groups.push(args);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await tick();
+      inFlight--;
+      if (fail !== undefined && args.includes(fail)) throw new Error(`group with ${fail} failed`);
+      return args.map((a) => a * 10);
+    };
+    return { groups, run, max: () => maxInFlight };
+  };
+
+  test("one tick's calls run as one group, each answered with its own result", async () => {
+    const r = recorder();
+    const call = coalesced(r.run);
+    assert.deepEqual(await Promise.all([1, 2, 3].map(call)), [10, 20, 30]);
+    assert.deepEqual(r.groups, [[1, 2, 3]]);
+  });
+
+  test('calls made while a group runs wait, then run together; one group in flight at a time', async () => {
+    const r = recorder();
+    const call = coalesced(r.run);
+    const first = call(1);
+    await Promise.resolve();
+    await new Promise((res) => setImmediate(res));
+    const later = [2, 3, 4].map(call);
+    assert.deepEqual(await Promise.all([first, ...later]), [10, 20, 30, 40]);
+    assert.deepEqual(r.groups, [[1], [2, 3, 4]]);
+    assert.equal(r.max(), 1);
+  });
+
+  test('arguments with the same key go to separate groups, in call order; `max` caps a group', async () => {
+    const r = recorder();
+    const call = coalesced(r.run, { key: (a: number) => a % 3, max: 2 });
+    assert.deepEqual(await Promise.all([1, 4, 2, 5, 3].map(call)), [10, 40, 20, 50, 30]);
+    assert.deepEqual(r.groups, [[1, 2], [4, 5], [3]]);
+  });
+
+  test("a failed run fails its group's calls only; later calls run", async () => {
+    const r = recorder(2);
+    const call = coalesced(r.run);
+    const a = [1, 2].map((x) => call(x).then(String, (e: Error) => e.message));
+    await new Promise((res) => setImmediate(res));
+    const b = call(3);
+    assert.deepEqual(await Promise.all(a), ['group with 2 failed', 'group with 2 failed']);
+    assert.equal(await b, 30);
+    const sync = coalesced((): Promise<number[]> => {
+      throw new Error('thrown synchronously');
+    });
+    await assert.rejects(sync(1), /thrown synchronously/);
   });
 });

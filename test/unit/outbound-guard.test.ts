@@ -37,10 +37,13 @@ describe('outbound client against a local server', () => {
   let server: Server;
   let port: number;
   const hits: string[] = [];
+  let connections = 0;
   // A name that resolves to 127.0.0.1, as /etc/hosts would make it.
   const resolver: Resolver = async (h) => {
     if (h === 'intranet.example' || h === 'feed.example') return [{ address: '127.0.0.1', family: 4 }];
     if (h === 'metadata.example') return [{ address: '169.254.169.254', family: 4 }];
+    if (h === 'public.example') return [{ address: '93.184.216.34', family: 4 }];
+    if (h === 'mixed.example') return [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }];
     throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${h}`), { code: 'ENOTFOUND' });
   };
   const clients: OutboundClient[] = [];
@@ -61,12 +64,33 @@ describe('outbound client against a local server', () => {
       if (req.url === '/to-other-loopback') return redirect(`http://127.0.0.2:${port}/ok`);
       if (req.url === '/to-metadata') return redirect('http://[::ffff:169.254.169.254]/latest/meta-data/');
       if (req.url === '/to-file') return redirect('file:///etc/passwd');
+      if (req.url === '/to-public') return redirect('http://public.example/hook');
+      if (req.url === '/again') {
+        res.writeHead(307, { location: '/echo' });
+        res.end();
+        return;
+      }
+      if (req.url === '/echo') {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          res.writeHead(202, { 'x-echo': `${req.method} ${body}`, 'retry-after': '7' });
+          res.end('x'.repeat(10_000));
+        });
+        return;
+      }
+      if (req.url === '/big') {
+        res.writeHead(200);
+        res.end('x'.repeat(1_000_000));
+        return;
+      }
       if (req.url?.startsWith('/hop/')) {
         const n = Number(req.url.slice(5));
         return n === 0 ? redirect('/ok') : redirect(`/hop/${n - 1}`);
       }
       res.end('ok');
     });
+    server.on('connection', () => connections++);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
   });
@@ -135,6 +159,52 @@ describe('outbound client against a local server', () => {
     const open = client({ allowPrivate: true });
     assert.equal(await (await open.fetch(`http://127.0.0.1:${port}/hop/2`)).text(), 'ok', 'three hops');
     assert.equal(await reason(open.fetch(`http://127.0.0.1:${port}/hop/3`)), 'too-many-redirects');
+  });
+
+  test('send: the last hop\'s status and headers, a 307 sends the body again, the body is discarded and the connection reused', async () => {
+    const open = client({ allowPrivate: true });
+    const a = await open.send(`http://127.0.0.1:${port}/again`, { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } });
+    assert.equal(a.status, 202);
+    assert.equal(a.headers['x-echo'], 'POST hello');
+    assert.equal(a.headers['retry-after'], '7');
+    const b = await open.send(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: 'again' });
+    assert.equal(b.headers['x-echo'], 'POST again');
+    // Kept alive (undici's pool opens a second connection early on, then reuses both).
+    const connected = connections;
+    for (let i = 0; i < 4; i++) assert.equal((await open.send(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: String(i) })).status, 202);
+    assert.equal(connections, connected, 'no new connection');
+    // A large answer is cut off (its connection closed), not read to the end.
+    assert.equal((await open.send(`http://127.0.0.1:${port}/big`)).status, 200);
+    // Refused like fetch: every hop judged, at most three, stable reasons.
+    const admitted = client({ allowPrivate: false, admit: ['127.0.0.1/32'] });
+    assert.equal(await reason(admitted.send(`http://127.0.0.1:${port}/to-metadata`, { method: 'POST', body: '{}' })), 'blocked-address');
+    assert.equal(await reason(admitted.send(`http://127.0.0.1:${port}/to-other-loopback`, { method: 'POST', body: '{}' })), 'blocked-address');
+    assert.equal(await reason(open.send(`http://127.0.0.1:${port}/hop/3`)), 'too-many-redirects');
+    assert.equal(await reason(client({ allowPrivate: false }).send(`http://127.0.0.1:${port}/echo`)), 'blocked-address');
+    const hang = createServer(() => undefined);
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+    try {
+      assert.equal(await reason(open.send(`http://127.0.0.1:${(hang.address() as AddressInfo).port}/`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(200) })), 'timeout');
+    } finally {
+      hang.closeAllConnections();
+      hang.close();
+    }
+  });
+
+  test('httpPrivateOnly: plain http reaches private targets only, judged when each connection opens, redirect hops included', async () => {
+    const alerts = client({ allowPrivate: true, httpPrivateOnly: true });
+    assert.equal((await alerts.send(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: 'private' })).headers['x-echo'], 'POST private');
+    const before = hits.length;
+    // A public literal is refused before dialling, a public name at its lookup (nothing is sent).
+    assert.equal(await reason(alerts.send('http://93.184.216.34/hook', { method: 'POST', body: '{}' })), 'blocked-scheme');
+    assert.equal(await reason(alerts.send('http://public.example/hook', { method: 'POST', body: '{}' })), 'blocked-scheme');
+    assert.equal(await reason(alerts.fetch('http://public.example/hook')), 'blocked-scheme');
+    assert.equal(await reason(alerts.send(`http://127.0.0.1:${port}/to-public`, { method: 'POST', body: '{}' })), 'blocked-scheme');
+    assert.deepEqual(hits.slice(before), ['/to-public']);
+    // A name with public and private addresses: only the private ones are dialled over http.
+    assert.equal((await alerts.send(`http://mixed.example:${port}/echo`, { method: 'POST', body: 'mixed' })).headers['x-echo'], 'POST mixed');
+    // Still the guard underneath: the forbidden stays forbidden.
+    assert.equal(await reason(alerts.send('http://169.254.169.254/', { method: 'POST', body: '{}' })), 'blocked-address');
   });
 
   test('failures are short stable reasons without socket text', async () => {

@@ -4,7 +4,7 @@
 import { promises as dns } from 'node:dns';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { isAddressAllowed, parseAddress, type AddressPolicy } from './address-policy.ts';
+import { classifyAddress, isAddressAllowed, parseAddress, type AddressPolicy } from './address-policy.ts';
 import { OutboundError, toOutboundError } from './errors.ts';
 
 /** Host name → addresses. The system resolver by default; tests map names without /etc/hosts. */
@@ -20,6 +20,9 @@ function isLoopbackName(name: string): boolean {
   const n = name.toLowerCase().replace(/\.+$/, '');
   return n === 'localhost' || n.endsWith('.localhost') || n === 'ip6-localhost' || n === 'ip6-loopback';
 }
+
+/** Why a plain-http connection to a public address is refused where only private ones may be plain. */
+export const PLAIN_HTTP_PUBLIC = 'a public target must use https';
 
 /** The allowed addresses of a host (name or literal); throws blocked-address when there are none. */
 export async function resolveAllowed(host: string, policy: AddressPolicy, resolver: Resolver): Promise<LookupAddress[]> {
@@ -43,11 +46,20 @@ export async function resolveAllowed(host: string, policy: AddressPolicy, resolv
   return allowed;
 }
 
-/** A net/tls `lookup` that only ever yields allowed addresses (both the `all` and single forms). */
-export function guardedLookup(policy: AddressPolicy, resolver: Resolver): LookupFunction {
+/**
+ * A net/tls `lookup` that only ever yields allowed addresses (both the `all` and single forms).
+ * `privateOnly`: public addresses are refused too (blocked-scheme), for plain-http connections of
+ * a client whose public targets must use https.
+ */
+export function guardedLookup(policy: AddressPolicy, resolver: Resolver, o: { privateOnly?: boolean } = {}): LookupFunction {
   return (hostname, options, callback) => {
     resolveAllowed(hostname, policy, resolver).then(
-      (addresses) => {
+      (allowed) => {
+        const addresses = o.privateOnly ? allowed.filter((a) => classifyAddress(a.address) !== 'public') : allowed;
+        if (addresses.length === 0) {
+          callback(new OutboundError('blocked-scheme', PLAIN_HTTP_PUBLIC), '', 0);
+          return;
+        }
         const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
         const usable = family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : addresses;
         const first = usable[0];

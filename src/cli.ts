@@ -143,8 +143,8 @@ class UsageError extends Error {}
 
 async function withApp(config: Config, fn: (app: FastifyInstance) => Promise<number>) {
   const { buildApp } = await import('./app.ts');
-  // One-shot commands: quiet logs on stderr, no schedules, no seeding.
-  const app = await buildApp({ config, worker: false, seed: false, logger: { level: config.logLevel === 'info' ? 'warn' : config.logLevel, stream: process.stderr } });
+  // One-shot commands: quiet logs on stderr, no schedules, no seeding, no HTTP (no API reference UI).
+  const app = await buildApp({ config, worker: false, seed: false, http: false, logger: { level: config.logLevel === 'info' ? 'warn' : config.logLevel, stream: process.stderr } });
   try {
     await app.ready();
     return await fn(app);

@@ -4,7 +4,7 @@ import { buildApp } from './app.ts';
 import { installShutdown } from './server.ts';
 
 export async function runWorker(config: Config): Promise<void> {
-  const app = await buildApp({ config, worker: true });
+  const app = await buildApp({ config, worker: true, http: false });
   installShutdown(app);
   try {
     await app.ready();

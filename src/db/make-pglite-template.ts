@@ -1,0 +1,33 @@
+// Makes the PGlite template (see pglite-template.ts): initdb and the migrations on an in-memory
+// PGlite, a CHECKPOINT so the dump needs no WAL replay when it is opened, then the data directory
+// as a gzipped tarball named by its key. Run by `npm run build` (scripts/pglite-template.mjs).
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { openDatabase } from './database.ts';
+import { migrate } from './migrate.ts';
+import { loadMigrations } from './migrations.ts';
+import { TEMPLATE_DIR, templateFile, templateKey } from './pglite-template.ts';
+
+/** Writes the current template unless it exists; removes templates of other keys. */
+export async function makePgliteTemplate(dir = TEMPLATE_DIR): Promise<{ file: string; made: boolean }> {
+  const migrations = loadMigrations();
+  const file = templateFile(templateKey(migrations), dir);
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(dir)) if (join(dir, f) !== file) rmSync(join(dir, f), { force: true });
+  if (existsSync(file)) return { file, made: false };
+  const db = await openDatabase({});
+  try {
+    if (!('pglite' in db.queueTarget)) throw new Error('an in-memory database is PGlite');
+    await migrate(db, migrations);
+    await db.sql.exec('CHECKPOINT');
+    const tar = await db.queueTarget.pglite.dumpDataDir('none');
+    // Written aside and renamed: a build killed half-way never leaves a truncated template.
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, gzipSync(Buffer.from(await tar.arrayBuffer())));
+    renameSync(tmp, file);
+  } finally {
+    await db.close();
+  }
+  return { file, made: true };
+}

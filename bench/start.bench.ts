@@ -5,8 +5,9 @@
 //     change events served.
 // Goal: the full history within 30 s. Measures; never asserts.
 //   node --import tsx bench/start.bench.ts [--repeat N] [--rebuild]
-//   --rebuild removes dist/'s stamp first, so the run includes `npm run build` (a first start
-//   after an install or an edit); by default dist/ is current, as on every later start.
+//   --rebuild removes dist/'s stamp and the PGlite template first, so the run includes all of
+//   `npm run build` (a first start after an install); by default both are current, as on every
+//   later start (a new data directory then starts from the template instead of initdb).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -82,7 +83,12 @@ async function once(run: number) {
   const dataDir = mkdtempSync(join(tmpdir(), 'pw-start-bench-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  if (values.rebuild) rmSync(join(ROOT, 'dist', 'BUILD_ID'), { force: true });
+  if (values.rebuild) {
+    // As after an install: nothing built, neither dist/ nor the embedded database's template.
+    rmSync(join(ROOT, 'dist', 'BUILD_ID'), { force: true });
+    rmSync(join(ROOT, 'dist', 'PGLITE_TEMPLATE_ID'), { force: true });
+    rmSync(join(ROOT, 'dist', 'pglite-template'), { recursive: true, force: true });
+  }
   const t0 = performance.now();
   const child = spawn('npm', ['start'], { cwd: ROOT, env: firstStartEnv(dataDir, port), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let log = '';

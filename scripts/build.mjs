@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ROOT, sourceHash } from './source-hash.mjs';
 
 const bench = process.argv.includes('--bench');
@@ -20,15 +20,18 @@ const dirs = bench ? ['src', 'bench', 'test/support'] : ['src'];
 const id = sourceHash(dirs);
 const buildCurrent = existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === id;
 
-// What the template is made from besides the sources: the installed PGlite and the migrations.
-// The template's own key (src/db/pglite-template.ts) decides whether a server uses it; this stamp
-// only saves starting the maker when nothing it depends on changed.
+// What the template is made from besides the sources: the installed PGlite and pg-boss, and the
+// migrations. The template's own key (src/db/pglite-template.ts) decides whether a server uses
+// it; this stamp only saves starting the maker when nothing it depends on changed.
 const templateStamp = join(ROOT, 'dist', 'PGLITE_TEMPLATE_ID');
 const templateDir = join(ROOT, 'dist', 'pglite-template');
 function templateInputs() {
   const hash = createHash('sha256');
-  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  hash.update(readFileSync(join(dirname(pglite), '..', 'package.json')));
+  // Each package's release: its package.json where npm puts it, else its entry point.
+  for (const p of ['@electric-sql/pglite', 'pg-boss']) {
+    const manifest = join(ROOT, 'node_modules', p, 'package.json');
+    hash.update(readFileSync(existsSync(manifest) ? manifest : createRequire(import.meta.url).resolve(p)));
+  }
   const migrations = join(ROOT, 'prisma', 'migrations');
   for (const d of readdirSync(migrations).sort()) {
     const f = join(migrations, d, 'migration.sql');

@@ -1,9 +1,10 @@
-// Makes the PGlite template (see pglite-template.ts): initdb and the migrations on an in-memory
-// PGlite, a CHECKPOINT so the dump needs no WAL replay when it is opened, then the data directory
+// Makes the PGlite template (see pglite-template.ts): initdb, the migrations and pg-boss's schema
+// on an in-memory PGlite, a CHECKPOINT so the dump needs no WAL replay when it is opened, then the data directory
 // as a gzipped tarball named by its key. Run by `npm run build` (scripts/pglite-template.mjs).
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { PgBossDeliveryQueue } from './alert-queue.ts';
 import { openDatabase } from './database.ts';
 import { migrate } from './migrate.ts';
 import { loadMigrations } from './migrations.ts';
@@ -20,6 +21,7 @@ export async function makePgliteTemplate(dir = TEMPLATE_DIR): Promise<{ file: st
   try {
     if (!('pglite' in db.queueTarget)) throw new Error('an in-memory database is PGlite');
     await migrate(db, migrations);
+    await PgBossDeliveryQueue.installSchema(db);
     await db.sql.exec('CHECKPOINT');
     const tar = await db.queueTarget.pglite.dumpDataDir('none');
     // Written aside and renamed: a build killed half-way never leaves a truncated template.

@@ -172,6 +172,8 @@ describe('PGlite data directory', { timeout: 600_000 }, () => {
     try {
       assert.deepEqual(db.created, { from: 'template' });
       assert.deepEqual(await migrate(db), [], 'the template is migrated');
+      const [boss] = await db.sql.query<{ queues: number }>('SELECT count(*)::int AS queues FROM pgboss.queue');
+      assert.deepEqual(boss, { queues: 0 }, "pg-boss's schema is installed, its queues are left to the app's config");
       await db.prisma.policy.create({ data: { name: 'FromTemplate', arn: 'arn:aws:iam::aws:policy/FromTemplate', path: '/', source: 'import:test' } });
       assert.equal(await db.prisma.policy.count(), 1, 'and empty');
     } finally {

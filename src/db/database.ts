@@ -346,11 +346,17 @@ async function openPglite(dataDir: string | undefined, templateDir: string | und
  */
 async function createOrOpen(dataDir: string, templateDir: string | undefined): Promise<{ lite: PGlite; created: Database['created'] }> {
   if (existsSync(join(dataDir, 'PG_VERSION'))) return { lite: await PGlite.create(dataDir), created: undefined };
-  let skipped = 'no template for this PGlite release and these migrations (npm run build makes it)';
-  const before = new Set(readdirSync(dataDir));
+  let skipped = 'no template for this PGlite, this pg-boss and these migrations (npm run build makes it)';
+  let before = new Set(readdirSync(dataDir));
   try {
     const template = readTemplate(templateDir);
-    if (template) return { lite: await PGlite.create(dataDir, { loadDataDir: template }), created: { from: 'template' } };
+    if (template) {
+      // No PG_VERSION, which the template writes last: whatever else of its own is here is what
+      // an unpack killed half-way left, and unpacking again over it would fail. Other files stay.
+      for (const f of before) if (template.topLevel.has(f)) rmSync(join(dataDir, f), { recursive: true, force: true });
+      before = new Set(readdirSync(dataDir));
+      return { lite: await PGlite.create(dataDir, { loadDataDir: template.tar }), created: { from: 'template' } };
+    }
   } catch (err) {
     skipped = `the template failed to load: ${(err as Error).message}`;
     for (const f of readdirSync(dataDir)) if (!before.has(f)) rmSync(join(dataDir, f), { recursive: true, force: true });

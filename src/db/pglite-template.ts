@@ -23,9 +23,9 @@ export const TEMPLATE_DIR = join(PACKAGE_ROOT, 'dist', 'pglite-template');
 
 /**
  * How the template's database is made (openDatabase's PGlite options, migrate, pg-boss's schema
- * without queues, a CHECKPOINT). Bump it when that changes, so older templates stop matching.
+ * without queues, a CHECKPOINT, PG_VERSION unpacked last). Bump it when that changes, so older templates stop matching.
  */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** What a template is made with: PGlite (initdb) and pg-boss (its queue schema). */
 export const TEMPLATE_PACKAGES = ['@electric-sql/pglite', 'pg-boss'] as const;
@@ -52,13 +52,42 @@ export function templateKey(migrations: readonly Migration[] = loadMigrations())
 
 export const templateFile = (key = templateKey(), dir = TEMPLATE_DIR) => join(dir, `${key}.tar.gz`);
 
+/** One entry of a tarball as PGlite writes it: its path (leading "/") and its bytes, header included. */
+export interface TarEntry {
+  name: string;
+  bytes: Uint8Array;
+}
+
 /**
- * The current template as the uncompressed tarball PGlite's loadDataDir takes, or undefined when
- * there is none for this PGlite and these migrations. gzip's CRC rejects a damaged file before a
- * byte of it reaches a data directory.
+ * The entries of a ustar tarball: a 512-byte header (name at 0, octal size at 124), the data
+ * padded to 512 bytes, two zero blocks at the end. PGlite writes plain names (no prefix field).
  */
-export function readTemplate(dir = TEMPLATE_DIR): Blob | undefined {
+export function* tarEntries(tar: Uint8Array): Generator<TarEntry> {
+  const text = (from: number, len: number) => new TextDecoder().decode(tar.subarray(from, from + len)).replace(/\0.*$/s, '');
+  for (let off = 0; off + 512 <= tar.length && tar[off] !== 0;) {
+    const size = Number.parseInt(text(off + 124, 12).trim() || '0', 8);
+    const end = off + 512 + Math.ceil(size / 512) * 512;
+    yield { name: text(off, 100), bytes: tar.subarray(off, end) };
+    off = end;
+  }
+}
+
+/** The current template, ready for PGlite's loadDataDir. */
+export interface Template {
+  tar: Blob;
+  /** What it puts at the top of a data directory (base, global, pg_wal, PG_VERSION, …). */
+  topLevel: ReadonlySet<string>;
+}
+
+/**
+ * The current template, or undefined when there is none for this PGlite, this pg-boss and these
+ * migrations. gzip's CRC rejects a damaged file before a byte of it reaches a data directory.
+ */
+export function readTemplate(dir = TEMPLATE_DIR): Template | undefined {
   const file = templateFile(templateKey(), dir);
   if (!existsSync(file)) return undefined;
-  return new Blob([gunzipSync(readFileSync(file))]);
+  const tar = gunzipSync(readFileSync(file));
+  const topLevel = new Set<string>();
+  for (const e of tarEntries(tar)) topLevel.add(e.name.replace(/^\/+/, '').split('/')[0] as string);
+  return { tar: new Blob([tar]), topLevel };
 }

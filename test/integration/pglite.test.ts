@@ -3,14 +3,15 @@
 // PGlite data directory that survives a close and reopen.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { loadMigrations, migrate } from '../../src/db/migrate.ts';
 import { makePgliteTemplate } from '../../src/db/make-pglite-template.ts';
-import { templateKey } from '../../src/db/pglite-template.ts';
+import { tarEntries, templateKey } from '../../src/db/pglite-template.ts';
 import { Agent } from 'node:http';
 import { build, testConfig } from '../support/app.ts';
 import { startCorpusIam } from '../support/iam.ts';
@@ -164,10 +165,19 @@ describe('PGlite data directory', { timeout: 600_000 }, () => {
     assert.equal(made.made, true);
     assert.equal((await makePgliteTemplate(templates)).made, false, 'a current template is not made again');
     assert.deepEqual(readdirSync(templates), [`${templateKey(migrations)}.tar.gz`]);
+    // PG_VERSION (what makes PGlite open a directory as a database) is unpacked last.
+    const names = [...tarEntries(gunzipSync(readFileSync(made.file)))].map((e) => e.name);
+    assert.ok(names.length > 1000);
+    assert.equal(names.at(-1), '/PG_VERSION');
+    assert.equal(names.filter((n) => n === '/PG_VERSION').length, 1);
 
-    // Another file already in the data directory (an IAMTrail mirror lives there too) stays.
+    // Another file already in the data directory (an IAMTrail mirror lives there too) stays, and
+    // what an unpack killed half-way left (no PG_VERSION yet) is unpacked over.
     const dataDir = join(dir, 'data');
     mkdirSync(join(dataDir, 'iamtrail.git'), { recursive: true });
+    mkdirSync(join(dataDir, 'base', '1'), { recursive: true });
+    writeFileSync(join(dataDir, 'base', '1', 'PG_VERSION'), 'half-written');
+    writeFileSync(join(dataDir, 'postgresql.conf'), 'half-written');
     const db = await openDatabase({ dataDir, templateDir: templates });
     try {
       assert.deepEqual(db.created, { from: 'template' });

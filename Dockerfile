@@ -20,6 +20,8 @@ COPY tsconfig.json tsconfig.build.json ./
 # (src/db/generated is excluded from the build context by .dockerignore).
 RUN npm run generate
 # Compiled JavaScript: faster start and ~70 MB less memory than compiling through tsx at run time.
+# The build also makes dist/pglite-template/ (a migrated, empty embedded database): a container's
+# first start on an empty /data unpacks it instead of running initdb.
 RUN npm run build
 # tsx (the fallback when dist/ does not match), prisma and the client are runtime dependencies;
 # this drops typescript, eslint, @types.

@@ -90,7 +90,7 @@ export function createServices(o: ContainerOptions): Services {
   const importer = new ImportService({
     policies: stores.policies, log: o.log.child({ component: 'import' }),
     events: {
-      versionsStored: (stored) => events.versionsStored(stored), policiesChanged: pipeline.imported,
+      firstSeen: () => events.firstSeenBuffer(), policiesChanged: pipeline.imported,
       // Missing events are computed through the outbox: only IAM-sourced ones (a crashed live
       // poll's) can alert there, never the import's own.
       reconcile: (signal) => pipeline.reconcile(signal),

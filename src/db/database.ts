@@ -1,7 +1,7 @@
 // Opens the database: Postgres (DATABASE_URL) or embedded PGlite (data dir / in-memory).
 // Both give the same Prisma client and the same raw-SQL and locking surface, so the rest of the
 // code runs one code path against either.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -9,6 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.ts';
 import { LockLostError, type LockLease } from '../core/fence.ts';
+import { readTemplate } from './pglite-template.ts';
 
 export { LockLostError, type LockLease } from '../core/fence.ts';
 
@@ -69,6 +70,11 @@ export interface Database {
   tryWithLock<T>(key: bigint, fn: (lease: LockLease) => Promise<T>): Promise<{ acquired: true; result: T } | { acquired: false }>;
   /** Where the alert delivery queue (pg-boss, src/db/alert-queue.ts) connects: the same database. */
   readonly queueTarget: { connectionString: string } | { pglite: PGlite };
+  /**
+   * Set when this open created an embedded database: from the migrated template
+   * (src/db/pglite-template.ts) or by initdb, with why the template was not used.
+   */
+  readonly created?: { from: 'template' } | { from: 'initdb'; templateSkipped: string } | undefined;
   /** Cheap liveness probe. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -80,6 +86,8 @@ export interface OpenOptions {
   dataDir?: string | undefined;
   poolMax?: number;
   timeouts?: Partial<DbTimeouts> | undefined;
+  /** Where a new PGlite data directory's template is looked for (pglite-template.ts; tests). */
+  templateDir?: string | undefined;
 }
 
 /** Lock keys: fixed 64-bit numbers so every replica agrees on them. */
@@ -93,7 +101,7 @@ export const LOCKS = {
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const timeouts = { ...DEFAULT_DB_TIMEOUTS, ...opts.timeouts };
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolMax ?? 10, timeouts) : openPglite(opts.dataDir);
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolMax ?? 10, timeouts) : openPglite(opts.dataDir, opts.templateDir);
 }
 
 function openPostgres(connectionString: string, poolMax: number, t: DbTimeouts): Database {
@@ -262,15 +270,16 @@ function alive(pid: number): boolean {
   }
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
+async function openPglite(dataDir: string | undefined, templateDir: string | undefined): Promise<Database> {
   let unlockDir = () => {};
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     unlockDir = lockDataDir(dataDir);
   }
-  const lite = dataDir ? new PGlite(dataDir) : new PGlite();
+  let lite: PGlite;
+  let created: Database['created'];
   try {
-    await lite.waitReady;
+    ({ lite, created } = dataDir ? await createOrOpen(dataDir, templateDir) : { lite: await PGlite.create(), created: undefined });
   } catch (err) {
     unlockDir();
     throw err;
@@ -290,6 +299,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   return {
     kind: 'pglite',
     prisma,
+    created,
     queueTarget: { pglite: lite },
     sql: {
       ...runner,
@@ -327,4 +337,29 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       unlockDir();
     },
   };
+}
+
+/**
+ * Opens the PGlite database in dataDir. A directory without one gets the migrated template's
+ * (src/db/pglite-template.ts) when there is a current template, else a new one from initdb. A
+ * template that fails to load is undone (only the files it added go) and initdb runs instead.
+ */
+async function createOrOpen(dataDir: string, templateDir: string | undefined): Promise<{ lite: PGlite; created: Database['created'] }> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return { lite: await PGlite.create(dataDir), created: undefined };
+  let skipped = 'no template for this PGlite, this pg-boss and these migrations (npm run build makes it)';
+  let before = new Set(readdirSync(dataDir));
+  try {
+    const template = readTemplate(templateDir);
+    if (template) {
+      // No PG_VERSION, which the template writes last: whatever else of its own is here is what
+      // an unpack killed half-way left, and unpacking again over it would fail. Other files stay.
+      for (const f of before) if (template.topLevel.has(f)) rmSync(join(dataDir, f), { recursive: true, force: true });
+      before = new Set(readdirSync(dataDir));
+      return { lite: await PGlite.create(dataDir, { loadDataDir: template.tar }), created: { from: 'template' } };
+    }
+  } catch (err) {
+    skipped = `the template failed to load: ${(err as Error).message}`;
+    for (const f of readdirSync(dataDir)) if (!before.has(f)) rmSync(join(dataDir, f), { recursive: true, force: true });
+  }
+  return { lite: await PGlite.create(dataDir), created: { from: 'initdb', templateSkipped: skipped } };
 }

@@ -1,19 +1,11 @@
 // Applies prisma/migrations/*/migration.sql in order and records each in _prisma_migrations
 // exactly as `prisma migrate deploy` does (same table, checksum = SHA-256 of the file), so users
 // who have Prisma's schema engine can keep using `prisma migrate deploy` on the same database.
-import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { LOCKS, type Database, type SqlRunner } from './database.ts';
-import { PACKAGE_ROOT } from '../core/paths.ts';
+import { loadMigrations, type Migration } from './migrations.ts';
 
-export const MIGRATIONS_DIR = join(PACKAGE_ROOT, 'prisma', 'migrations');
-
-export interface Migration {
-  name: string;
-  sql: string;
-  checksum: string;
-}
+export { loadMigrations, MIGRATIONS_DIR, type Migration } from './migrations.ts';
 
 export class MigrationError extends Error {
   readonly code = 'MIGRATION_FAILED';
@@ -21,17 +13,6 @@ export class MigrationError extends Error {
     super(message);
     this.name = 'MigrationError';
   }
-}
-
-export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'migration.sql')))
-    .map((d) => d.name)
-    .sort()
-    .map((name) => {
-      const sql = readFileSync(join(dir, name, 'migration.sql'), 'utf8');
-      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
-    });
 }
 
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (

@@ -19,6 +19,8 @@ export default fp(async function database(app: FastifyInstance, opts: { config: 
   // The first start on an empty data directory spends seconds here: say what is going on.
   if (owned) app.log.info(opts.config.databaseUrl ? 'connecting to Postgres' : `opening the embedded database in ${opts.config.dataDir}`);
   const db = opts.db ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, dataDir: opts.config.dataDir, poolMax, timeouts: dbTimeouts(opts.config) }));
+  if (db.created?.from === 'template') app.log.info('created the embedded database from the migrated template (no initdb)');
+  else if (db.created) app.log.info({ reason: db.created.templateSkipped }, 'created the embedded database with initdb');
   try {
     app.log.info('applying database migrations');
     const applied = await migrate(db);

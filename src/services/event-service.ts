@@ -221,8 +221,14 @@ function fingerprint(e: object, diffJson: string): string {
   return createHash('sha256').update(JSON.stringify(e)).update('\n').update(diffJson).digest('hex');
 }
 
+/** First-seen rows collected across batches, written at flush (EventService.firstSeenBuffer). */
+export interface FirstSeenBuffer {
+  add(stored: readonly { policyId: number; versions: readonly GrantingVersion[] }[]): Promise<void>;
+  flush(): Promise<void>;
+}
+
 export interface PoliciesChangedOptions {
-  /** Every new version's first-seen grants were recorded already (see versionsStored). */
+  /** Every new version's first-seen grants were recorded already (see firstSeenBuffer). */
   firstSeenRecorded?: boolean;
   /**
    * Stored create dates moved (a better source corrected them): first-seen times are rebuilt from
@@ -240,15 +246,32 @@ export class EventService {
   constructor(private readonly deps: { events: EventStore; catalog: () => Promise<Catalog>; log: Logger; chunkSize?: number }) {}
 
   /**
-   * First-seen grants of versions just stored, from documents the caller still holds (an import).
-   * The store keeps the earliest date per action, so recording the new versions alone is enough,
-   * and the caller then passes { firstSeenRecorded: true } to policiesChanged, which would
-   * otherwise read every affected history twice.
+   * First-seen grants of versions an import stores, from documents it still holds: each batch's
+   * rows are computed while its documents are in memory, but only the earliest row per action is
+   * kept (one per action, whatever the import's size) and written once by flush. The store keeps
+   * the earliest date per action, so recording the new versions alone is enough, and the import
+   * then passes { firstSeenRecorded: true } to policiesChanged, which would otherwise read every
+   * affected history twice. (Written per batch, the dataset's 16 batches upserted the same
+   * actions again and again: ~5 times the rows.)
    */
-  async versionsStored(stored: readonly { policyId: number; versions: readonly GrantingVersion[] }[]): Promise<void> {
-    if (stored.length === 0) return;
-    const catalog = await this.deps.catalog();
-    await this.deps.events.recordFirstSeen(stored.flatMap((s) => firstSeenRows(s.policyId, s.versions, catalog)));
+  firstSeenBuffer(): FirstSeenBuffer {
+    const best = new Map<string, FirstSeenRow>();
+    return {
+      add: async (stored) => {
+        if (stored.length === 0) return;
+        const catalog = await this.deps.catalog();
+        for (const s of stored) {
+          for (const r of firstSeenRows(s.policyId, s.versions, catalog)) {
+            const prev = best.get(r.actionKey);
+            if (!prev || r.firstSeenAt < prev.firstSeenAt) best.set(r.actionKey, r);
+          }
+        }
+      },
+      flush: async () => {
+        if (best.size > 0) await this.deps.events.recordFirstSeen([...best.values()]);
+        best.clear();
+      },
+    };
   }
 
   /**

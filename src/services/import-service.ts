@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import type { ImportedPolicy } from '../core/history.ts';
 import type { PolicyStore, PolicyWrite } from '../core/stores.ts';
 import type { Progress } from '../core/progress.ts';
-import type { GrantingVersion, PoliciesChangedOptions } from './event-service.ts';
+import type { FirstSeenBuffer, GrantingVersion, PoliciesChangedOptions } from './event-service.ts';
 import { documentHash, versionNumber } from '../core/canonical.ts';
 import { markUnreliableDates } from '../sources/import/versions.ts';
 import type { DateSource } from '../core/date-sources.ts';
@@ -36,8 +36,11 @@ export interface ImportOptions {
 
 /** What the import tells the change-event side (see EventService). */
 export interface ImportEvents {
-  /** First-seen grants of the versions a batch added, while their documents are in memory. */
-  versionsStored(stored: { policyId: number; versions: GrantingVersion[] }[]): Promise<void>;
+  /**
+   * Collects the first-seen grants of the versions each batch added, while their documents are in
+   * memory; flushed once before the events are computed.
+   */
+  firstSeen(): FirstSeenBuffer;
   /** Change events for every policy that got versions (computed at ingest, import alike). */
   policiesChanged(policyIds: number[], signal?: AbortSignal, opts?: PoliciesChangedOptions): Promise<unknown>;
   /** Computes the events of every stored version or deprecation that has none. */
@@ -67,6 +70,9 @@ export class ImportService {
     const touched: number[] = [];
     // Deprecations the source recorded, grouped by date (ms): policy ids.
     const retiredAt = new Map<number, number[]>();
+    // A run killed before the flush leaves versions without first-seen rows or events: the next
+    // run's reconcile computes both for them (EventService.policiesChanged without firstSeenRecorded).
+    const firstSeen = events?.firstSeen();
     const write = async (batch: PolicyWrite[], retired: (Date | undefined)[]) => {
       const results = await this.deps.policies.writeMany(batch);
       const stored: { policyId: number; versions: GrantingVersion[] }[] = [];
@@ -87,7 +93,7 @@ export class ImportService {
             .map((v) => ({ versionId: v.versionId, document: v.document, at: v.awsCreatedAt?.getTime() ?? observed })),
         });
       });
-      await events?.versionsStored(stored);
+      await firstSeen?.add(stored);
       progress?.advance(batch.length, results.reduce((n, r) => n + r.versionsAdded.length, 0));
     };
     // One batch is written while the next is read and hashed.
@@ -142,6 +148,7 @@ export class ImportService {
     }
     // Corrected dates move events in place (same ids) and change first-seen times: no new event,
     // so nothing downstream treats a correction as a change.
+    await firstSeen?.flush();
     progress?.startPhase('events', new Set(touched).size);
     await events?.policiesChanged(touched, signal, { firstSeenRecorded: true, datesMoved: summary.datesCorrected > 0, onProgress: (n) => progress?.advance(n) });
     // Versions of policies this run found already stored are not `touched`: any a killed run left

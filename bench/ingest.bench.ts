@@ -5,14 +5,15 @@
 //           ~1,600 policies against the fake IAM endpoint (goal ≤ 2 IAM calls, ≤ 1 s wall)
 //   cold    empty database, one poll through the fake endpoint: the full backfill over IAM
 //           (configured default concurrency 4, and 16)
-// The children run the compiled build (scripts/build.mjs --bench → dist/), as npm start and the
-// container run the service; --tsx measures the sources through tsx instead.
+// The children run the compiled build (scripts/build.mjs --bench → dist/) with the service's Node
+// flags (scripts/node-flags.mjs), as npm start and the container run the service; --tsx measures
+// the sources through tsx instead; --node-flag F (repeatable) adds a flag after the service's.
 // Every scenario runs in its own child process (this file re-spawned with --child) so peak RSS
 // (process.resourceUsage().maxRSS) is the scenario's alone; the fake endpoint runs in a third
 // process (bench/fake-iam-process.ts) so its copy of the dataset is not counted either.
 //
 // Run:  node --import tsx bench/ingest.bench.ts [--backend postgres|pglite] [--only import|quiet|cold]
-//                                               [--concurrency N] [--repeat N] [--tsx]
+//                                               [--concurrency N] [--repeat N] [--tsx] [--node-flag F]...
 //       node --import tsx bench/ingest.bench.ts --table saved1.txt [--table saved2.txt ...]
 // Output: a JSON line naming the machine and the code measured, one JSON line per scenario run,
 // then a human table (medians and every run when repeated). --table re-prints the table from saved
@@ -36,7 +37,7 @@ import { AwsIamSource } from '../src/sources/iam/aws-iam-source.ts';
 import { createTestDatabaseUrl } from '../test/support/db.ts';
 import type { FakeMessage } from './fake-iam-process.ts';
 import { machineCpuTicks, postgresCpuTicks } from './proc-cpu.ts';
-import { compileBench, isCompiled, nodeArgs } from './compiled.ts';
+import { compileBench, isCompiled, nodeArgs, serviceNodeFlags } from './compiled.ts';
 
 type Backend = 'postgres' | 'pglite';
 type Scenario = 'import' | 'quiet' | 'cold';
@@ -166,7 +167,8 @@ async function freshDatabase(backend: Backend): Promise<{ db: Database; cleanup(
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'policywatch-bench-'));
-  const prep = spawnSync(process.execPath, [...nodeArgs(SELF, COMPILED), '--prepare-pglite', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  // process.execArgv: this child's own Node options (the service's flags, and tsx when it runs the sources).
+  const prep = spawnSync(process.execPath, [...process.execArgv, SELF, '--prepare-pglite', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const line = prep.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   if (prep.status !== 0 || !line) throw new Error(`preparing the PGlite directory failed (exit ${prep.status})`);
   const t0 = performance.now();
@@ -374,9 +376,9 @@ interface Job {
 
 type Result = Record<string, unknown> & Job & { ok: boolean; error?: string };
 
-function runChild(job: Job, childScript: { script: string; compiled: boolean }): Promise<Result> {
+function runChild(job: Job, childScript: { script: string; compiled: boolean; flags: string[] }): Promise<Result> {
   return new Promise((resolve) => {
-    const args = [...nodeArgs(childScript.script, childScript.compiled), '--child', '--backend', job.backend, '--only', job.scenario, '--concurrency', String(job.concurrency)];
+    const args = [...childScript.flags, ...nodeArgs(childScript.script, childScript.compiled), '--child', '--backend', job.backend, '--only', job.scenario, '--concurrency', String(job.concurrency)];
     // The SDK's "node >= 22 from 2027" notice would otherwise print once per child.
     const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
@@ -540,6 +542,8 @@ async function main(): Promise<void> {
       'prepare-pglite': { type: 'string' },
       // Measure the sources through tsx instead of the compiled build the service runs.
       tsx: { type: 'boolean', default: false },
+      // Node flags for the children after the service's own (scripts/node-flags.mjs): an experiment.
+      'node-flag': { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -573,8 +577,12 @@ async function main(): Promise<void> {
     return;
   }
 
-  const childScript = values.tsx || COMPILED ? { script: SELF, compiled: COMPILED } : compileBench('ingest');
-  const tree = { ...treeState(), runs: childScript.compiled ? 'compiled (dist/, as npm start and the container run it)' : 'TypeScript through tsx' };
+  const extra = values['node-flag'] ?? [];
+  const childScript = { ...(values.tsx || COMPILED ? { script: SELF, compiled: COMPILED } : compileBench('ingest')), flags: await serviceNodeFlags(extra) };
+  const tree = {
+    ...treeState(), runs: childScript.compiled ? 'compiled (dist/, as npm start and the container run it)' : 'TypeScript through tsx',
+    nodeFlags: childScript.flags, ...(extra.length > 0 ? { note: `children started with extra Node flags (${extra.join(' ')}): not how the service runs` } : {}),
+  };
   const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, postgres: backends.includes('postgres') ? await postgresVersion() : null };
   console.log(JSON.stringify({ bench: 'ingest', machine, tree }));
   const jobs: Job[] = [];

@@ -51,3 +51,24 @@ export function machineCpuTicks(): number | null {
     return null;
   }
 }
+
+/** utime+stime (clock ticks) of one process; 0 when it is gone or /proc is not readable. */
+export function processCpuTicks(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Peak resident set (VmHWM, MiB) of one process so far; null when it is gone or /proc is not readable. */
+export function processPeakRssMiB(pid: number | undefined): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}

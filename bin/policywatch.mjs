@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 // Runs the compiled build (dist/, from `npm run build`; npm start and the container make it) while
 // it matches the sources, else the TypeScript sources through tsx: an edit never runs stale code.
 import { buildIsCurrent } from '../scripts/source-hash.mjs';

@@ -3,6 +3,7 @@
 // endpoint served from this process.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, SETTINGS } from '../../src/config/env.ts';
 import { loadMigrations } from '../../src/db/migrate.ts';
@@ -12,6 +13,10 @@ import { createServer, type Server } from 'node:net';
 import { fakeAwsEnv, killIfRunning, runCli, spawnCli, waitFor } from '../support/cli.ts';
 import { startCorpusIam } from '../support/iam.ts';
 import { REPO_DIR } from '../support/paths.ts';
+// @ts-expect-error -- plain ESM module shared with the benches, no type declarations
+import { NODE_FLAGS as FLAGS } from '../../scripts/node-flags.mjs';
+
+const NODE_FLAGS = FLAGS as string[];
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -263,14 +268,19 @@ describe('policywatch command line', { timeout: 600_000 }, () => {
     assert.doesNotMatch(r.stderr, /\n\s+at |"stack"/, 'no stack trace');
   });
 
-  test('serve answers HTTP and stops cleanly on SIGTERM', async () => {
+  test('serve, run as the npm-linked `policywatch` command, has the Node flags, answers HTTP and stops cleanly on SIGTERM', async () => {
     const { url, drop } = await createTestDatabaseUrl();
     cleanups.push(drop);
-    const p = spawnCli(['serve', '--no-worker'], { DATABASE_URL: url, PORT: '0', LOG_LEVEL: 'info', POLICYWATCH_SEED_DATASET: 'off' });
+    const p = spawnCli(['serve', '--no-worker'], { DATABASE_URL: url, PORT: '0', LOG_LEVEL: 'info', POLICYWATCH_SEED_DATASET: 'off' }, { linked: true });
     cleanups.push(async () => killIfRunning(p));
     const address = await waitFor('the listening log line', () => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(p.stdout())?.[1], {
       timeoutMs: 60_000, abortIf: () => (p.exited() ? `serve exited: ${p.stderr()}` : undefined),
     });
+    // `env -S` replaced itself with node (same process, so SIGTERM below reaches the service),
+    // and node got the shebang's flags: V8 reads them only at launch.
+    const argv = readFileSync(`/proc/${p.child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    assert.match(argv[0] ?? '', /(?:^|\/)node$/, argv.join(' '));
+    assert.deepEqual(argv.slice(1, 1 + NODE_FLAGS.length), NODE_FLAGS, argv.join(' '));
     const health = await fetch(`${address}/healthz`);
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok' });

@@ -1,9 +1,9 @@
 // Runs bin/policywatch.mjs as a child process, the way an operator or cron would, with an
 // environment holding only what the test gives it (plus PATH/HOME and the like).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { REPO_DIR } from './paths.ts';
 
 export const CLI = join(REPO_DIR, 'bin', 'policywatch.mjs');
@@ -59,10 +59,29 @@ export interface SpawnOptions {
    * Not a timing assertion; a command that should exit must not stall the suite if it does not.
    */
   hangGuardMs?: number;
+  /**
+   * Run it as `npm link`/`npm install -g` installs it: a `policywatch` symlink to the script on the
+   * PATH, executed directly, so its shebang (`env -S node <flags>`) starts Node. Default: `node <script>`.
+   */
+  linked?: boolean;
+}
+
+/** A directory holding only a `policywatch` symlink to bin/policywatch.mjs, as npm's bin directory does. */
+function linkedBinDir(): string {
+  const dir = join(SCRATCH_DATA_DIR, 'bin');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(CLI, join(dir, 'policywatch'));
+  return dir;
 }
 
 export function spawnCli(args: string[], env: Record<string, string | undefined> = {}, o: SpawnOptions = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_DIR, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const childEnv = cliEnv(env);
+  // The shebang's `env` finds node on the PATH: this test's node first, as npm's would be.
+  if (o.linked) childEnv.PATH = [linkedBinDir(), dirname(process.execPath), childEnv.PATH].join(delimiter);
+  const child = o.linked
+    ? spawn('policywatch', args, { cwd: REPO_DIR, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [CLI, ...args], { cwd: REPO_DIR, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let exited = false;

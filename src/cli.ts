@@ -142,9 +142,9 @@ async function main(argv: string[]): Promise<number> {
 class UsageError extends Error {}
 
 async function withApp(config: Config, fn: (app: FastifyInstance) => Promise<number>) {
-  const { buildApp } = await import('./app.ts');
+  const [{ buildApp }, { commandLoggerOptions }] = await Promise.all([import('./app.ts'), import('./config/logger.ts')]);
   // One-shot commands: quiet logs on stderr, no schedules, no seeding, no HTTP (no API reference UI).
-  const app = await buildApp({ config, worker: false, seed: false, http: false, logger: { level: config.logLevel === 'info' ? 'warn' : config.logLevel, stream: process.stderr } });
+  const app = await buildApp({ config, worker: false, seed: false, http: false, logger: { ...commandLoggerOptions(config), stream: process.stderr } });
   try {
     await app.ready();
     return await fn(app);
@@ -155,10 +155,10 @@ async function withApp(config: Config, fn: (app: FastifyInstance) => Promise<num
 
 /** `status` reads the database as it is: no migration, no seeding, no schedules. */
 async function statusFromDatabase(config: Config) {
-  const [{ openDatabase }, { pendingMigrations }, { createServices }, { statusReport }, { packageVersion }, { default: pino }] = await Promise.all([
-    import('./db/database.ts'), import('./db/migrate.ts'), import('./container.ts'), import('./commands/status.ts'), import('./core/paths.ts'), import('pino'),
+  const [{ openDatabase }, { pendingMigrations }, { createServices }, { statusReport }, { packageVersion }, { default: pino }, { commandLoggerOptions }] = await Promise.all([
+    import('./db/database.ts'), import('./db/migrate.ts'), import('./container.ts'), import('./commands/status.ts'), import('./core/paths.ts'), import('pino'), import('./config/logger.ts'),
   ]);
-  const log = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination(2));
+  const log = pino(commandLoggerOptions(config), pino.destination(2));
   const kind = config.databaseUrl ? 'postgres' : 'pglite';
   let db: Awaited<ReturnType<typeof openDatabase>> | undefined;
   let pending: string[];

@@ -27,7 +27,7 @@ export function normaliseFilters(f: FilterInput | undefined): SubscriptionFilter
 }
 
 /** A policy-name glob (`*`, `?`) as an anchored regular expression. */
-export function globRegExp(glob: string): RegExp {
+function globRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }

@@ -19,10 +19,10 @@ export interface SlackOptions {
 }
 
 /** Slack mrkdwn treats &, < and > as control characters. */
-export const escapeMrkdwn = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeMrkdwn = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Cuts to `max` characters (an ellipsis included), on a code point boundary. */
-export function clip(s: string, max: number): string {
+function clip(s: string, max: number): string {
   const cps = Array.from(s);
   return cps.length <= max ? s : `${cps.slice(0, max - 1).join('')}…`;
 }

@@ -16,6 +16,11 @@ export const REDACT_PATHS = [
   'databaseUrl', '*.databaseUrl',
 ];
 
+/** One-shot CLI commands: warnings and worse unless a quieter or louder level was asked for, redacted alike. */
+export function commandLoggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
+  return loggerOptions({ logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+}
+
 export function loggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
   return {
     level: config.logLevel,

@@ -84,6 +84,15 @@ export interface FirstSeenRow {
   versionId: string;
 }
 
+/** Keeps, per action, the row with the earliest first-seen time (in `best`, which it returns). */
+export function keepEarliest(best: Map<string, FirstSeenRow>, rows: Iterable<FirstSeenRow>): Map<string, FirstSeenRow> {
+  for (const r of rows) {
+    const prev = best.get(r.actionKey);
+    if (!prev || r.firstSeenAt < prev.firstSeenAt) best.set(r.actionKey, r);
+  }
+  return best;
+}
+
 export interface ChangeFilter {
   policyIds?: number[] | undefined;
   /** SQL LIKE pattern on the policy name (from a glob). */

@@ -202,5 +202,4 @@ export interface PollRunStore {
   abandonRunning(source: string): Promise<number>;
   list(q: { source?: string | undefined; beforeId?: string | undefined; limit: number }): Promise<PollRunRow[]>;
   get(id: string): Promise<PollRunRow | null>;
-  lastFinished(source: string, statuses: PollStatus[]): Promise<PollRunRow | null>;
 }

@@ -8,8 +8,8 @@ import type { Logger } from '../core/logger.ts';
 import type { Database } from './database.ts';
 import { runnerOf } from './transaction.ts';
 
-export const DELIVERY_QUEUE = 'alert-delivery';
-export const DEAD_QUEUE = 'alert-delivery-dead';
+const DELIVERY_QUEUE = 'alert-delivery';
+const DEAD_QUEUE = 'alert-delivery-dead';
 /** Where pg-boss keeps its tables; every process installs or migrates it at start. */
 const SCHEMA = { schema: 'pgboss', migrate: true } as const;
 
@@ -37,9 +37,15 @@ function txDb(tx: Transaction): IDatabase {
   return { executeSql: async (text, values) => ({ rows: await sql.query(text, values) }) };
 }
 
+/** An active job older than this went with its process (SIGKILL): pg-boss fails it and retries. */
+const expireSecondsOf = (o: QueueOptions) => Math.max(2, Math.ceil((o.sendTimeoutMs * 2) / 1000));
+
 export class PgBossDeliveryQueue implements DeliveryQueue {
   private started: Promise<void> | undefined;
-  private constructor(private readonly boss: PgBoss, private readonly o: QueueOptions, private readonly log: Logger) {}
+  private readonly expireInSeconds: number;
+  private constructor(private readonly boss: PgBoss, private readonly o: QueueOptions, private readonly log: Logger) {
+    this.expireInSeconds = expireSecondsOf(o);
+  }
 
   /**
    * pg-boss's schema alone, no queues, on a new embedded database (the PGlite template,
@@ -53,8 +59,7 @@ export class PgBossDeliveryQueue implements DeliveryQueue {
   }
 
   static create(db: Database, o: QueueOptions, log: Logger): PgBossDeliveryQueue {
-    // An active job older than this went with its process (SIGKILL): pg-boss fails it and retries.
-    const expireInSeconds = Math.max(2, Math.ceil((o.sendTimeoutMs * 2) / 1000));
+    const expireInSeconds = expireSecondsOf(o);
     // Expiry is checked by the monitor pass: as often as half the expiry, so a dead process's
     // delivery moves on within about 1.5 × expireInSeconds.
     const supervise = Math.max(1, Math.min(60, Math.floor(expireInSeconds / 2)));
@@ -68,12 +73,8 @@ export class PgBossDeliveryQueue implements DeliveryQueue {
       : new PgBoss({ ...common, connectionString: db.queueTarget.connectionString, max: 4, useListenNotify: true });
     // pg-boss reports background failures as events; without a listener Node would throw them.
     boss.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'alert queue error'));
-    const q = new PgBossDeliveryQueue(boss, o, log);
-    q.expireInSeconds = expireInSeconds;
-    return q;
+    return new PgBossDeliveryQueue(boss, o, log);
   }
-
-  private expireInSeconds = 30;
 
   /** Installs pg-boss's schema and the two queues (idempotent; every process may do it). */
   start(): Promise<void> {

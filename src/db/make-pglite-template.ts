@@ -40,7 +40,7 @@ export async function makePgliteTemplate(dir = TEMPLATE_DIR): Promise<{ file: st
  * else is, so a start killed while unpacking leaves a directory without one, which the next start
  * clears of the partial files and unpacks again (database.ts) instead of opening it half-written.
  */
-export function pgVersionLast(tar: Uint8Array): Uint8Array {
+function pgVersionLast(tar: Uint8Array): Uint8Array {
   const entries = [...tarEntries(tar)];
   const version = entries.filter((e) => e.name.replace(/^\/+/, '') === 'PG_VERSION');
   if (version.length !== 1) throw new Error('the dumped data directory has no single PG_VERSION');

@@ -28,7 +28,7 @@ export const TEMPLATE_DIR = join(PACKAGE_ROOT, 'dist', 'pglite-template');
 const FORMAT = 2;
 
 /** What a template is made with: PGlite (initdb) and pg-boss (its queue schema). */
-export const TEMPLATE_PACKAGES = ['@electric-sql/pglite', 'pg-boss'] as const;
+const TEMPLATE_PACKAGES = ['@electric-sql/pglite', 'pg-boss'] as const;
 
 /** The installed package's own package.json (name and version), found above its entry point. */
 function manifest(name: string): string {

@@ -7,11 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../core/paths.ts';
-
-const PACKAGE_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+import { packageVersion } from '../core/paths.ts';
 
 export default fp(async function docs(app: FastifyInstance, opts: { ui: boolean }) {
   await app.register(swagger, {
@@ -19,7 +15,7 @@ export default fp(async function docs(app: FastifyInstance, opts: { ui: boolean 
       openapi: '3.1.0',
       info: {
         title: 'policywatch',
-        version: PACKAGE_VERSION,
+        version: packageVersion(),
         description: 'Changes to AWS managed IAM policies: every version, semantic per-action diffs, and AWS\'s stated reasons. '
           + 'Every GET answers with a strong ETag (If-None-Match → 304) and may be compressed (br, gzip). '
           + 'Errors are `{"error": {"code", "message"}}` with a 4xx status naming the parameter and the rule.',

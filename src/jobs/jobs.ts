@@ -3,7 +3,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { LockLease } from '../core/fence.ts';
 import type { Services } from '../container.ts';
-import { existsSync as existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATASET_PACKAGE, readImportSource } from '../sources/import/index.ts';
 import type { Progress } from '../core/progress.ts';

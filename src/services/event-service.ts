@@ -4,7 +4,7 @@
 // fingerprints), so it runs after every write, for neighbours of late-arriving versions too.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../core/logger.ts';
-import type { ActionChangeKind, ActionGroupRecord, EventKind, EventRecord, EventStore, FirstSeenRow, PolicyHistory, SyncOptions, VersionDoc } from '../core/events.ts';
+import { keepEarliest, type ActionChangeKind, type ActionGroupRecord, type EventKind, type EventRecord, type EventStore, type FirstSeenRow, type PolicyHistory, type SyncOptions, type VersionDoc } from '../core/events.ts';
 import { packDiff } from '../core/diff-codec.ts';
 import { readComputeWrite } from '../core/concurrency.ts';
 import { type Catalog, type DiffResult, type PreparedDocument, type SeenBefore, FirstSeenTracker, diffDocuments, prepareDocument } from '../diff/index.ts';
@@ -71,6 +71,9 @@ export interface GrantingVersion {
  * One tracker walks the versions in date order, so only actions a version adds to what is already
  * seen become rows.
  */
+/** A stored history's versions as first-seen rows read them (document and time of each). */
+const grantingVersionsOf = (h: PolicyHistory): GrantingVersion[] => h.versions.map((v) => ({ versionId: v.versionId, document: v.documentJson, at: timeOf(v) }));
+
 export function firstSeenRows(policyId: number, versions: readonly GrantingVersion[], catalog: Catalog): FirstSeenRow[] {
   const ordered = versions.map((v, i) => ({ v, i })).sort((x, y) => x.v.at - y.v.at || x.i - y.i);
   const tracker = new FirstSeenTracker(catalog);
@@ -260,12 +263,7 @@ export class EventService {
       add: async (stored) => {
         if (stored.length === 0) return;
         const catalog = await this.deps.catalog();
-        for (const s of stored) {
-          for (const r of firstSeenRows(s.policyId, s.versions, catalog)) {
-            const prev = best.get(r.actionKey);
-            if (!prev || r.firstSeenAt < prev.firstSeenAt) best.set(r.actionKey, r);
-          }
-        }
+        for (const s of stored) keepEarliest(best, firstSeenRows(s.policyId, s.versions, catalog));
       },
       flush: async () => {
         if (best.size > 0) await this.deps.events.recordFirstSeen([...best.values()]);
@@ -290,7 +288,7 @@ export class EventService {
     // written, while this one is computed (a full import is ~60 % database time otherwise).
     if (!opts.firstSeenRecorded && !opts.datesMoved) {
       await readComputeWrite(chunks, signal, (slice) => events.policyHistories(slice), (histories) => {
-        const rows = histories.flatMap((h) => firstSeenRows(h.policy.id, h.versions.map((v) => ({ versionId: v.versionId, document: v.documentJson, at: timeOf(v) })), catalog));
+        const rows = histories.flatMap((h) => firstSeenRows(h.policy.id, grantingVersionsOf(h), catalog));
         return () => events.recordFirstSeen(rows);
       });
     }
@@ -331,12 +329,7 @@ export class EventService {
     const { events } = this.deps;
     const best = new Map<string, FirstSeenRow>();
     await readComputeWrite(this.chunked(await events.allPolicyIds()), signal, (slice) => events.policyHistories(slice), (histories) => {
-      for (const h of histories) {
-        for (const r of firstSeenRows(h.policy.id, h.versions.map((v) => ({ versionId: v.versionId, document: v.documentJson, at: timeOf(v) })), catalog)) {
-          const prev = best.get(r.actionKey);
-          if (!prev || r.firstSeenAt < prev.firstSeenAt) best.set(r.actionKey, r);
-        }
-      }
+      for (const h of histories) keepEarliest(best, firstSeenRows(h.policy.id, grantingVersionsOf(h), catalog));
       return () => Promise.resolve();
     });
     const old = new Map((await events.loadFirstSeen()).map((r) => [r.actionKey, r]));

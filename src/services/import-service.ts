@@ -81,7 +81,11 @@ export class ImportService {
         summary.datesCorrected += r.datesCorrected;
         if (r.created) summary.policiesCreated++;
         const at = retired[i];
-        if (at) retiredAt.set(at.getTime(), [...(retiredAt.get(at.getTime()) ?? []), r.policyId]);
+        if (at) {
+          const ids = retiredAt.get(at.getTime());
+          if (ids) ids.push(r.policyId);
+          else retiredAt.set(at.getTime(), [r.policyId]);
+        }
         if (r.datesCorrected > 0) touched.push(r.policyId);
         if (r.versionsAdded.length === 0) return;
         touched.push(r.policyId);

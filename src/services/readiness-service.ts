@@ -32,7 +32,7 @@ export interface SourceStatus {
 
 const SUCCESS: readonly PollStatus[] = ['succeeded', 'partial'];
 /** Runs that say nothing about whether the source works (a process died, lost its lock or stopped). */
-const NEUTRAL: readonly PollStatus[] = ['running', 'abandoned', 'lost-lock', 'interrupted', 'skipped'];
+const NEUTRAL: readonly PollStatus[] = ['abandoned', 'lost-lock', 'interrupted', 'skipped'];
 
 /** Pure: one source's status from its recent runs (newest first). */
 export function judgeSource(i: { enabled: boolean; runs: readonly PollRunRow[]; maxAgeSeconds: number; now: Date }): SourceStatus {
@@ -51,14 +51,15 @@ export function judgeSource(i: { enabled: boolean; runs: readonly PollRunRow[]; 
   if (!i.enabled) return off('switched-off');
   if (latest?.status === 'skipped') return off('no-credentials');
 
-  // The failures since the last success, newest first, ignoring runs that prove nothing.
+  // Failing only while the latest run failed: since the oldest failure after the last success,
+  // ignoring runs that prove nothing.
   let failingSince: Date | null = null;
-  for (const r of finished) {
-    if (SUCCESS.includes(r.status)) break;
-    if (NEUTRAL.includes(r.status)) continue;
-    failingSince = r.startedAt;
+  if (latest?.status === 'failed') {
+    for (const r of finished) {
+      if (SUCCESS.includes(r.status)) break;
+      if (!NEUTRAL.includes(r.status)) failingSince = r.startedAt;
+    }
   }
-  if (latest?.status !== 'failed') failingSince = null;
   const since = lastSuccessAt ?? failingSince;
   const ageSeconds = since ? Math.max(0, Math.round((i.now.getTime() - since.getTime()) / 1000)) : null;
   const stale = i.maxAgeSeconds > 0 && ageSeconds !== null && ageSeconds > i.maxAgeSeconds;

@@ -2,6 +2,7 @@
 import type {
   ActionChangeKind, ChangeFilter, EventRecord, EventStore, FirstSeenRow, PolicyHistory, StoredEvent, SyncOptions, VersionDoc,
 } from '../../core/events.ts';
+import { keepEarliest } from '../../core/events.ts';
 import { asTransaction } from '../transaction.ts';
 import type { JsonValue } from '../../core/history.ts';
 import { EVENT_DOC_FLAGS } from '../../core/doc-history.ts';
@@ -95,12 +96,7 @@ export class PrismaEventStore implements EventStore {
 
   async recordFirstSeen(input: FirstSeenRow[]): Promise<void> {
     // One row per action (earliest wins) so a single upsert never touches a row twice.
-    const best = new Map<string, FirstSeenRow>();
-    for (const r of input) {
-      const prev = best.get(r.actionKey);
-      if (!prev || r.firstSeenAt < prev.firstSeenAt) best.set(r.actionKey, r);
-    }
-    const rows = [...best.values()];
+    const rows = [...keepEarliest(new Map(), input).values()];
     // Set-based LEAST upsert in chunks (parameter count stays bounded).
     for (let i = 0; i < rows.length; i += 5000) {
       const chunk = rows.slice(i, i + 5000);

@@ -47,12 +47,4 @@ export class PrismaPollRunStore implements PollRunStore {
     const r = await this.prisma.pollRun.findUnique({ where: { id: BigInt(id) } });
     return r ? toRow(r) : null;
   }
-
-  async lastFinished(source: string, statuses: PollStatus[]) {
-    const r = await this.prisma.pollRun.findFirst({
-      where: { source, status: { in: statuses } },
-      orderBy: { id: 'desc' },
-    });
-    return r ? toRow(r) : null;
-  }
 }

@@ -9,6 +9,12 @@ import {
 import { NoQuery, errorResponses as errors } from '../schemas/common.ts';
 
 const tags = ['alerts'];
+
+/** A page from `limit + 1` rows: the extra row only says there is a next page, which starts after the last id shown. */
+function page<T extends { id: string }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
 // Reads too are admin-only (the auth plugin's route override): even masked, subscriptions name
 // internal receivers' hosts, and the delivery log tells when and how they fail.
 const adminOnly = { access: 'admin' } as const;
@@ -22,9 +28,7 @@ export default async function subscriptionRoutes(app: FastifyInstance) {
   });
 
   app.get<{ Querystring: PageQueryT }>('/subscriptions', { config: adminOnly, schema: { tags, querystring: PageQuery, response: { 200: SubscriptionPage, ...errors } } }, async (req) => {
-    const rows = await subs().list({ after: req.query.cursor, limit: req.query.limit + 1 });
-    const items = rows.slice(0, req.query.limit);
-    return { items, nextCursor: rows.length > req.query.limit ? (items.at(-1)?.id ?? null) : null };
+    return page(await subs().list({ after: req.query.cursor, limit: req.query.limit + 1 }), req.query.limit);
   });
 
   app.get<{ Params: { id: string } }>('/subscriptions/:id', { config: adminOnly, schema: { tags, querystring: NoQuery, params: SubscriptionParams, response: { 200: Subscription, ...errors } } }, async (req) =>
@@ -50,9 +54,7 @@ export default async function subscriptionRoutes(app: FastifyInstance) {
     '/subscriptions/:id/deliveries',
     { config: adminOnly, schema: { tags, params: SubscriptionParams, querystring: PageQuery, response: { 200: DeliveryPage, ...errors } } },
     async (req) => {
-      const rows = await subs().deliveries(req.params.id, { before: req.query.cursor, limit: req.query.limit + 1 });
-      const items = rows.slice(0, req.query.limit);
-      return { items, nextCursor: rows.length > req.query.limit ? (items.at(-1)?.id ?? null) : null };
+      return page(await subs().deliveries(req.params.id, { before: req.query.cursor, limit: req.query.limit + 1 }), req.query.limit);
     },
   );
 

@@ -3,7 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_KINDS } from '../../core/events.ts';
 import { SUBSCRIPTION_KINDS, SUBSCRIPTION_MODES } from '../../core/alerts.ts';
-import { ACCESS_LEVELS, DateTime, EVENT_FLAGS as FLAGS, Nullable, NullableDateTime, POLICY_GLOB_PATTERN, SERVICE_PATTERN } from './common.ts';
+import { ACCESS_LEVELS, DateTime, EVENT_FLAGS as FLAGS, Nullable, NextCursor, NullableDateTime, POLICY_GLOB_PATTERN, SERVICE_PATTERN } from './common.ts';
 
 const literals = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
 
@@ -71,8 +71,8 @@ export const PageQuery = Type.Object({
   cursor: Type.Optional(Type.String({ pattern: '^(sub|msg)_[0-9a-z]{24,30}$', description: 'the last id of the previous page' })),
 }, { additionalProperties: false });
 
-export const SubscriptionPage = Type.Object({ items: Type.Array(Subscription), nextCursor: Nullable(Type.String()) });
-export const DeliveryPage = Type.Object({ items: Type.Array(Delivery), nextCursor: Nullable(Type.String()) });
+export const SubscriptionPage = Type.Object({ items: Type.Array(Subscription), nextCursor: NextCursor });
+export const DeliveryPage = Type.Object({ items: Type.Array(Delivery), nextCursor: NextCursor });
 
 export type CreateBodyT = Static<typeof CreateBody>;
 export type UpdateBodyT = Static<typeof UpdateBody>;

@@ -10,7 +10,7 @@ import { compileFilters } from '../../alerts/filters.ts';
 import { newDeliveryId } from './ids.ts';
 
 /** Digests: the period an event detected at `now` belongs to, and when its message goes. */
-export function digestPeriod(mode: Exclude<SubscriptionMode, 'instant'>, now: Date): { start: Date; end: Date } {
+function digestPeriod(mode: Exclude<SubscriptionMode, 'instant'>, now: Date): { start: Date; end: Date } {
   const start = new Date(now);
   start.setUTCMinutes(0, 0, 0);
   if (mode === 'daily') start.setUTCHours(0);

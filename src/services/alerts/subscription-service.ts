@@ -27,14 +27,14 @@ export interface UpdateSubscription {
 }
 
 /** A subscription as every response after creation shows it. */
-export function presentSubscription(s: Subscription) {
+function presentSubscription(s: Subscription) {
   return {
     id: s.id, name: s.name, kind: s.kind, url: maskUrl(s.url), filters: s.filters, mode: s.mode, enabled: s.enabled,
     disabledReason: s.disabledReason, hasSecret: s.secret !== null, createdAt: s.createdAt, updatedAt: s.updatedAt,
   };
 }
 
-export function presentDelivery(d: Delivery) {
+function presentDelivery(d: Delivery) {
   return {
     id: d.id, subscriptionId: d.subscriptionId, kind: d.kind, eventIds: d.eventIds, periodStart: d.periodStart, status: d.status,
     attempts: d.attempts, lastError: d.lastError, lastAttemptAt: d.lastAttemptAt, nextAttemptAt: d.nextAttemptAt, deliveredAt: d.deliveredAt,

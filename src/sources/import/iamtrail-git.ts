@@ -261,7 +261,8 @@ export async function* readIamtrailGit(
     // Deprecations: a name's first appearance in DEPRECATED.json within the range (names present
     // at `since` were imported then), at its stated date or else that commit's time.
     const deprecatedAt = new Map<string, Date>();
-    const baseline = since && gitSync(gitDir, ['cat-file', '-e', `${since}:${DEPRECATED_FILE}`]).ok ? gitSync(gitDir, ['rev-parse', `${since}:${DEPRECATED_FILE}`]).out : undefined;
+    const atSince = since ? gitSync(gitDir, ['rev-parse', '--verify', '-q', `${since}:${DEPRECATED_FILE}`]) : undefined;
+    const baseline = atSince?.ok ? atSince.out : undefined;
     const depBlobs = [...(baseline ? [baseline] : []), ...deprecatedChanges.flatMap((c) => (c.blob ? [c.blob] : []))];
     blobs.ask(depBlobs);
     let seenNames = new Set<string>();

@@ -5,8 +5,8 @@
 //   node --import tsx bench/api.bench.ts [--duration S] [--connections N] [--node-flag F]... [--tsx]
 //
 // Three processes: this one runs autocannon (50 connections, the issue's setting); the service
-// (`--serve URL`: the real app, default log level info with its one line per request written to
-// /dev/null, worker and seed off, the dataset imported into a fresh Postgres database first) and
+// (`--serve URL`: the real app with the service's own logger at level info, its one line per
+// request written to stdout, which is /dev/null, worker and seed off, the dataset imported into a fresh Postgres database first) and
 // the bare route (`--hello`) each run alone in a child, so neither shares its event loop with the
 // load generator. The children run the compiled build (dist/bench/api.bench.js, built first by
 // scripts/build.mjs --bench, a no-op when current), as npm start and the container run the
@@ -22,7 +22,6 @@
 // the data changes) and its first, cold answer is timed separately. Output: a JSON line per
 // route, then the table for bench/README.md. Benches measure; they do not assert.
 import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -58,7 +57,9 @@ async function serve(url: string) {
   // The per-address rate limit (600 a minute by default) would answer 429 within the first second
   // of 50 connections from one address: this measures the routes, so it is lifted.
   const config = loadConfig({ POLICYWATCH_SEED_DATASET: 'off', LOG_LEVEL: 'info', DATABASE_URL: url, POLICYWATCH_RATE_LIMIT_MAX: '1000000' });
-  const app = await buildApp({ config, db, worker: false, seed: false, logger: { level: 'info', stream: createWriteStream('/dev/null') } });
+  // The service's own logger (loggerOptions: redaction, pino's default destination on stdout),
+  // as npm start runs it; stdout is /dev/null (see child()).
+  const app = await buildApp({ config, db, worker: false, seed: false });
   await app.ready();
   let importMs: number | undefined;
   if ((await app.services.policies.count()).policies === 0) {
@@ -86,8 +87,8 @@ async function hello() {
 /** The script the children run: this file compiled (as the service runs, from dist/), or through tsx with --tsx. */
 interface ChildScript { script: string; compiled: boolean }
 
-function child(script: ChildScript, args: string[], flags: string[]): Promise<{ proc: ChildProcess; ready: Ready }> {
-  const proc = fork(script.script, args, { execArgv: script.compiled ? flags : [...flags, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function child(script: ChildScript, args: string[], flags: string[], stdout: 'inherit' | 'ignore' = 'inherit'): Promise<{ proc: ChildProcess; ready: Ready }> {
+  const proc = fork(script.script, args, { execArgv: script.compiled ? flags : [...flags, '--import', 'tsx'], stdio: ['ignore', stdout, 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('message', (m: Ready) => resolve({ proc, ready: m }));
     proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code} before it was ready`)));
@@ -120,7 +121,7 @@ async function main() {
   const children: ChildProcess[] = [];
   try {
     const t0 = performance.now();
-    const service = await child(script, ['--serve', url], flags);
+    const service = await child(script, ['--serve', url], flags, 'ignore');
     children.push(service.proc);
     console.log(JSON.stringify({ service: service.ready, startMs: Math.round(performance.now() - t0) }));
     const bare = await child(script, ['--hello'], flags);

@@ -49,6 +49,10 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(hardening);
   await fastify.register(database, { config: opts.config, db: opts.db });
   await fastify.register(services, { config: opts.config, iam: opts.iam, resolver: opts.resolver, worker: opts.worker, seed: opts.seed });
+  // Before any route (the API reference's included): auth and the rate limiter attach their
+  // hooks to each route as it is declared, knowing its access level.
+  await fastify.register(auth, { requireApiKey: opts.config.requireApiKey });
+  await fastify.register(rateLimits, { max: opts.config.rateLimitMax, windowSeconds: opts.config.rateLimitWindowSeconds });
   // ETags, the response cache keyed on the data generation, compression; then the OpenAPI
   // document, which must see every route registered after it.
   await fastify.register(caching, { generation: () => fastify.services.generation.current() });
@@ -62,10 +66,6 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions) {
       fastify.log.error({ err }, 'configuring documentation feeds failed');
     }
   });
-  // Before any route: auth checks each route's access level as it is declared, the rate limiter
-  // attaches its hook to each route as it is declared.
-  await fastify.register(auth, { requireApiKey: opts.config.requireApiKey });
-  await fastify.register(rateLimits, { max: opts.config.rateLimitMax, windowSeconds: opts.config.rateLimitWindowSeconds });
   await fastify.register(metrics);
   await fastify.register(dashboard);
   await fastify.register(healthRoutes);

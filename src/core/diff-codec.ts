@@ -67,9 +67,16 @@ function checked(raw: JsonValue): PackedDiff {
 
 /** One list of a diff in brief: how many actions, by service and access level, and the first few names. */
 export interface ListSummary { count: number; byService: Record<string, number>; byAccessLevel: Record<string, number>; first: string[] }
+/** A side of a diff in brief: only its lists that have actions. */
+export interface SideSummary { added?: ListSummary; removed?: ListSummary; scopeChanged?: ListSummary }
+/**
+ * A diff in brief, as list entries carry it. Lists without actions are left out, and so is a side
+ * (effective, deny) without any: most events change one list of one side, and the five empty
+ * lists written out in full were a fifth of a page of 50 (14 of 66 KB).
+ */
 export interface DiffSummary {
-  effective: { added: ListSummary; removed: ListSummary; scopeChanged: ListSummary };
-  deny: { added: ListSummary; removed: ListSummary; scopeChanged: ListSummary };
+  effective?: SideSummary;
+  deny?: SideSummary;
   literal: { added: number; removed: number };
   problems?: string[];
 }
@@ -86,10 +93,18 @@ export function summarizeDiff(raw: JsonValue, firstN = 5): DiffSummary {
     }
     return { count: rows.length, byService, byAccessLevel, first: rows.slice(0, firstN).map((r) => r[0]) };
   };
-  const side = (s: PackedDiff['effective']) => ({ added: list(s.added), removed: list(s.removed), scopeChanged: list(s.scopeChanged) });
+  const side = (s: PackedDiff['effective']): SideSummary | undefined => {
+    const out: SideSummary = {};
+    if (s.added.length > 0) out.added = list(s.added);
+    if (s.removed.length > 0) out.removed = list(s.removed);
+    if (s.scopeChanged.length > 0) out.scopeChanged = list(s.scopeChanged);
+    return out.added || out.removed || out.scopeChanged ? out : undefined;
+  };
+  const effective = side(p.effective);
+  const deny = side(p.deny);
   return {
-    effective: side(p.effective),
-    deny: side(p.deny),
+    ...(effective ? { effective } : {}),
+    ...(deny ? { deny } : {}),
     literal: { added: p.literal.added.length, removed: p.literal.removed.length },
     ...(p.problems ? { problems: p.problems } : {}),
   };

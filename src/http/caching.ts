@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import compress from '@fastify/compress';
 import { constants as zlib } from 'node:zlib';
+import { appendRouteHook } from './route-hooks.ts';
 
 export type CacheMode = 'data' | 'revalidate' | 'none';
 
@@ -34,9 +35,11 @@ const CACHE_CONTROL: Record<CacheMode, string> = {
   none: 'no-store',
 };
 
+const PRIVATE_DATA = CACHE_CONTROL.data.replace('public', 'private');
+
 /** An answer to a request with credentials is for that client only: browsers may keep it, shared caches not. */
 function cacheControl(req: FastifyRequest, mode: CacheMode): string {
-  return mode === 'data' && req.headers.authorization !== undefined ? CACHE_CONTROL.data.replace('public', 'private') : CACHE_CONTROL[mode];
+  return mode === 'data' && req.headers.authorization !== undefined ? PRIVATE_DATA : CACHE_CONTROL[mode];
 }
 
 interface Entry {
@@ -48,8 +51,10 @@ interface Entry {
 
 /** Least-recently-used entries, bounded by total body bytes. */
 export class ResponseCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry & { used: number }>();
   private bytes = 0;
+  /** Use stamps instead of re-inserting on every hit: a hit is the hot path, eviction is rare. */
+  private clock = 0;
 
   constructor(private readonly maxBytes: number) {}
 
@@ -60,17 +65,17 @@ export class ResponseCache {
       this.delete(key);
       return undefined;
     }
-    this.entries.delete(key);
-    this.entries.set(key, e); // most recently used last
+    e.used = ++this.clock;
     return e;
   }
 
   set(key: string, e: Entry): void {
     this.delete(key);
     if (e.body.length > this.maxBytes / 4) return; // one huge answer must not flush everything else
-    this.entries.set(key, e);
+    this.entries.set(key, { ...e, used: ++this.clock });
     this.bytes += e.body.length;
-    for (const [k, old] of this.entries) {
+    if (this.bytes <= this.maxBytes) return;
+    for (const [k, old] of [...this.entries].sort((a, b) => a[1].used - b[1].used)) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(k);
       this.bytes -= old.body.length;
@@ -112,61 +117,65 @@ function cacheKey(req: FastifyRequest): string {
   return `${url.slice(0, qi)}?${parts.join('&')}`;
 }
 
+/** What the lookup learnt about a 'data' request, for the onSend hook. */
 interface CacheState {
-  mode: CacheMode;
-  key?: string;
-  generation?: string;
+  key: string;
+  generation: string;
   /** Served from the cache: the ETag is known, nothing to hash or store. */
   hitEtag?: string;
 }
 
-const state = new WeakMap<FastifyRequest, CacheState>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the response cache's lookup (src/http/caching.ts) on GET and HEAD of 'data' routes. */
+    responseCache: CacheState | null;
+  }
+}
 
 const isRead = (req: FastifyRequest) => req.method === 'GET' || req.method === 'HEAD';
 
 export default fp(async function caching(app: FastifyInstance, opts: { maxBytes?: number; generation: () => Promise<string> }) {
   const cache = new ResponseCache(opts.maxBytes ?? 64 * 1024 * 1024);
+  app.decorateRequest('responseCache', null);
 
   // The lookup runs as the route's last preHandler, after every application-level hook (API-key
   // checks included): a cached answer is never handed to a request that would have been refused.
   const lookup = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!isRead(req)) return;
-    const mode = req.routeOptions.config?.cache ?? 'revalidate';
-    const s: CacheState = { mode };
-    state.set(req, s);
-    if (mode !== 'data') return;
-    s.key = cacheKey(req);
-    s.generation = await opts.generation();
+    const s: CacheState = { key: cacheKey(req), generation: await opts.generation() };
+    req.responseCache = s;
     const hit = cache.get(s.key, s.generation);
     if (!hit) return;
     s.hitEtag = hit.etag;
-    reply.header('etag', hit.etag).header('cache-control', cacheControl(req, mode));
+    reply.header('etag', hit.etag).header('cache-control', cacheControl(req, 'data'));
     if (matchesIfNoneMatch(req.headers['if-none-match'], hit.etag)) return reply.code(304).send();
     return reply.type(hit.contentType).send(hit.body);
   };
+
+  // Runs before compression (the route-level hook @fastify/compress adds): Cache-Control, and the
+  // ETag of the identity body. Each GET route gets its own, with its caching mode known.
+  const etagHook = (mode: CacheMode) => (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
+    if (reply.statusCode !== 200 || !isRead(req)) return done(null, payload);
+    const s = req.responseCache;
+    if (s?.hitEtag) return done(null, payload);
+    reply.header('cache-control', cacheControl(req, mode));
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return done(null, payload);
+    const etag = etagOf(payload);
+    reply.header('etag', etag);
+    if (s) cache.set(s.key, { generation: s.generation, body: Buffer.from(payload), etag, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8') });
+    if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) {
+      reply.code(304);
+      return done(null, null);
+    }
+    return done(null, payload);
+  };
+
   app.addHook('onRoute', (route) => {
     const methods = [route.method].flat();
     if (!methods.includes('GET') && !methods.includes('HEAD')) return;
-    route.preHandler = [...(Array.isArray(route.preHandler) ? route.preHandler : route.preHandler ? [route.preHandler] : []), lookup];
-  });
-
-  // Runs before compression (the route-level hook @fastify/compress adds): ETag of the identity body.
-  app.addHook('onSend', async (req, reply, payload) => {
-    const s = state.get(req);
-    if (!s || reply.statusCode !== 200) return payload;
-    if (s.hitEtag) return payload;
-    reply.header('cache-control', cacheControl(req, s.mode));
-    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
-    const etag = etagOf(payload);
-    reply.header('etag', etag);
-    if (s.mode === 'data' && s.key && s.generation !== undefined) {
-      cache.set(s.key, { generation: s.generation, body: Buffer.from(payload), etag, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8') });
-    }
-    if (matchesIfNoneMatch(req.headers['if-none-match'], etag)) {
-      reply.code(304);
-      return null;
-    }
-    return payload;
+    const mode = route.config?.cache ?? 'revalidate';
+    if (mode === 'data') appendRouteHook(route, 'preHandler', lookup);
+    appendRouteHook(route, 'onSend', etagHook(mode));
   });
 
   // Compression: br or gzip as the client accepts, for answers of 1 KiB and more. Brotli at
@@ -180,14 +189,12 @@ export default fp(async function caching(app: FastifyInstance, opts: { maxBytes?
   });
 
   // After compression: a compressed body is another representation, so another strong ETag.
-  app.addHook('onRoute', (route) => {
-    const hook = async (_req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-      const enc = reply.getHeader('content-encoding');
-      const etag = reply.getHeader('etag');
-      const suffix = typeof enc === 'string' ? ETAG_SUFFIX[enc] : undefined;
-      if (suffix && typeof etag === 'string' && etag.endsWith('"') && !etag.endsWith(`${suffix}"`)) reply.header('etag', `${etag.slice(0, -1)}${suffix}"`);
-      return payload;
-    };
-    route.onSend = [...(Array.isArray(route.onSend) ? route.onSend : route.onSend ? [route.onSend] : []), hook];
-  });
+  const encodedEtag = (_req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
+    const enc = reply.getHeader('content-encoding');
+    const etag = reply.getHeader('etag');
+    const suffix = typeof enc === 'string' ? ETAG_SUFFIX[enc] : undefined;
+    if (suffix && typeof etag === 'string' && etag.endsWith('"') && !etag.endsWith(`${suffix}"`)) reply.header('etag', `${etag.slice(0, -1)}${suffix}"`);
+    done(null, payload);
+  };
+  app.addHook('onRoute', (route) => appendRouteHook(route, 'onSend', encodedEtag));
 }, { name: 'caching' });

@@ -3,13 +3,16 @@
 // /readyz, /metrics) are polled every few seconds by orchestrators and scrapers and would drown
 // everything else: they are not logged at all. Server errors (5xx) are still logged with their
 // error, by the error handler and here at `error` level.
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 
 export const UNLOGGED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 const pathOf = (req: FastifyRequest) => (req.raw.url ?? '/').split('?')[0] ?? '/';
 
 export class RequestLogController extends LogController {
+  /** The request line's logger: the app's logger without redaction (see requestCompleted). */
+  private lineLogger: { parent: FastifyBaseLogger; child: FastifyBaseLogger } | undefined;
+
   constructor() {
     super({ disableRequestLogging: (req: FastifyRequest) => UNLOGGED_PATHS.has(pathOf(req)) });
   }
@@ -22,11 +25,21 @@ export class RequestLogController extends LogController {
     if (this.isLogDisabled(req)) return;
     const line = { method: req.method, url: req.raw.url, statusCode: reply.statusCode, responseTime: Math.round(reply.elapsedTime * 10) / 10 };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else reply.log.info(line, 'request');
+    // The line's four fields are strings and numbers that never held a credential (the URL was
+    // never redacted: redaction censors keys, and API keys travel in a header), so it skips the
+    // logger's redaction, which re-parses its 40 paths for every field of every line: with it, the
+    // line cost 17 µs, a fifth of the CPU of a cached answer. Lines that carry objects (errors
+    // above, everything else the service logs) keep it.
+    else this.unredacted(req.server.log).info({ reqId: req.id, ...line }, 'request');
   }
 
   /** 4xx are answers, not errors: the request line says enough. */
   override defaultErrorLog(error: Error, req: FastifyRequest, reply: FastifyReply): void {
     if (reply.statusCode >= 500 && !this.isLogDisabled(req)) reply.log.error({ err: error }, error.message);
+  }
+
+  private unredacted(parent: FastifyBaseLogger): FastifyBaseLogger {
+    if (this.lineLogger?.parent !== parent) this.lineLogger = { parent, child: parent.child({}, { redact: { paths: [] } }) };
+    return this.lineLogger.child;
   }
 }

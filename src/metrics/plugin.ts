@@ -8,8 +8,10 @@ import { hidden } from '../http/hidden.ts';
 export default fp(async function metrics(app: FastifyInstance) {
   const m = createMetrics({ stats: app.services.stats, log: app.log.child({ component: 'metrics' }) });
   // By route pattern (/api/policies/:name), never the raw URL: label values stay few.
-  app.addHook('onResponse', async (req, reply) => {
+  // A callback hook: it runs on every response, and an async one costs a promise each time.
+  app.addHook('onResponse', (req, reply, done) => {
     m.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? '(unmatched)', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', { schema: hidden() }, async (_req, reply) => {
     reply.type(m.register.contentType);

@@ -5,11 +5,15 @@
 //
 // Two steps, so the rate limiter (an onRequest hook of each route) can count requests per key:
 // onRequest identifies the caller, preParsing (after every onRequest hook, before the body is
-// read) refuses callers the route does not admit.
+// read) refuses callers the route does not admit. Both are hooks of each route that needs them
+// (http/route-hooks.ts), added as the route is declared and knowing its access level: public
+// routes and unmatched paths (a 404 naming the path; the route list is in the README, there is
+// nothing to hide) run neither.
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ROUTE_ACCESS_LEVELS, roleAllows, type Access, type Principal } from '../core/api-keys.ts';
 import { AppError } from '../core/errors.ts';
+import { appendRouteHook } from '../http/route-hooks.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -25,13 +29,9 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
 
-/**
- * The access a request's route needs. No route matched: public, so a mistyped path is a 404
- * naming it (the route list is in the README, there is nothing to hide) and never runs anything.
- */
-export function routeAccess(req: FastifyRequest): Access {
-  if (req.is404) return 'public';
-  return req.routeOptions.config?.access ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
+/** The access a route needs: its stated level, else read for GET and HEAD, admin for the rest. */
+function routeAccess(config: { access?: Access } | undefined, method: string): Access {
+  return config?.access ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'admin');
 }
 
 function refuse(reply: FastifyReply, status: 401 | 403, code: string, message: string, challenge: string): never {
@@ -44,16 +44,7 @@ export default fp(async function auth(app: FastifyInstance, opts: { requireApiKe
   app.decorateRequest('principal', null);
   app.decorateRequest('credentialProblem', null);
 
-  // A typo in a route's access level must fail at start-up, not open or close a route.
-  app.addHook('onRoute', (route) => {
-    const access = (route.config as { access?: unknown } | undefined)?.access;
-    if (access !== undefined && !(ROUTE_ACCESS_LEVELS as readonly unknown[]).includes(access)) {
-      throw new Error(`route ${String(route.method)} ${route.url}: config.access must be one of ${ROUTE_ACCESS_LEVELS.join(', ')}, got ${String(access)}`);
-    }
-  });
-
-  app.addHook('onRequest', async (req) => {
-    if (routeAccess(req) === 'public') return;
+  const identify = async (req: FastifyRequest) => {
     const header = req.headers.authorization;
     if (header === undefined) return;
     const m = BEARER.exec(header);
@@ -64,12 +55,12 @@ export default fp(async function auth(app: FastifyInstance, opts: { requireApiKe
     const principal = await app.services.apiKeys.authenticate(m[1] as string);
     if (principal) req.principal = principal;
     else req.credentialProblem = 'the API key is not valid (unknown or revoked)';
-  });
+  };
 
-  app.addHook('preParsing', async (req, reply, payload) => {
-    const access = routeAccess(req);
+  const admit = (url: string, config: { access?: Access } | undefined) => async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const access = routeAccess(config, req.method);
     if (access === 'public') return payload;
-    const what = `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
+    const what = `${req.method} ${url}`;
     if (req.credentialProblem) refuse(reply, 401, 'INVALID_API_KEY', req.credentialProblem, 'Bearer realm="policywatch", error="invalid_token"');
     if (!req.principal) {
       if (access === 'read' && !opts.requireApiKey) return payload;
@@ -79,5 +70,16 @@ export default fp(async function auth(app: FastifyInstance, opts: { requireApiKe
       refuse(reply, 403, 'FORBIDDEN', `${what} needs an API key with role ${access}; this key has role ${req.principal.role}`, 'Bearer realm="policywatch", error="insufficient_scope"');
     }
     return payload;
+  };
+
+  app.addHook('onRoute', (route) => {
+    // A typo in a route's access level must fail at start-up, not open or close a route.
+    const config = route.config as { access?: unknown } | undefined;
+    if (config?.access !== undefined && !(ROUTE_ACCESS_LEVELS as readonly unknown[]).includes(config.access)) {
+      throw new Error(`route ${String(route.method)} ${route.url}: config.access must be one of ${ROUTE_ACCESS_LEVELS.join(', ')}, got ${String(config.access)}`);
+    }
+    if (config?.access === 'public') return;
+    appendRouteHook(route, 'onRequest', identify);
+    appendRouteHook(route, 'preParsing', admit(route.url, route.config));
   });
 }, { name: 'auth', dependencies: ['services'] });

@@ -110,11 +110,13 @@ describe('HTTP caching', { timeout: 180_000 }, () => {
     for (const probe of ['/healthz', '/readyz', '/healthz?x=1']) await fetch(`${address}${probe}`);
     await fetch(`${address}/api/policies?limit=1`);
     await waitFor('the log line of the last request', () => other.stdout().includes('/api/policies?limit=1'));
-    const lines = other.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; url?: string; level: number; statusCode?: number });
+    const lines = other.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; url?: string; level: number; statusCode?: number; reqId?: string; responseTime?: number });
     const requestLines = lines.filter((l) => l.url !== undefined);
     assert.equal(requestLines.filter((l) => l.url === '/api/policies?limit=1').length, 1, 'exactly one line for the request');
     assert.equal(requestLines.length, 5, JSON.stringify(requestLines));
     assert.ok(requestLines.every((l) => l.msg === 'request' && l.level === 30 && l.statusCode === 200));
+    assert.ok(requestLines.every((l) => typeof l.reqId === 'string' && typeof l.responseTime === 'number'), 'each line names its request and its time');
+    assert.equal(new Set(requestLines.map((l) => l.reqId)).size, requestLines.length);
     assert.ok(!lines.some((l) => /healthz|readyz/.test(JSON.stringify(l))), 'no line for the probes');
     assert.ok(!lines.some((l) => l.msg === 'incoming request' || l.msg === 'request completed'));
   });

@@ -140,9 +140,18 @@ describe('summarizeDiff', () => {
       literal: { added: ['iam:PassRole', 's3:Get*'], removed: [] },
     };
     const s = summarizeDiff(packDiff(body) as unknown as JsonValue, 2);
-    assert.deepEqual(s.effective.added, { count: 3, byService: { iam: 1, s3: 2 }, byAccessLevel: { Write: 1, Read: 1, List: 1 }, first: ['iam:PassRole', 's3:GetObject'] });
-    assert.deepEqual(s.deny.removed.byService, { ec2: 1 });
-    assert.equal(s.effective.removed.count, 0);
+    assert.deepEqual(s.effective?.added, { count: 3, byService: { iam: 1, s3: 2 }, byAccessLevel: { Write: 1, Read: 1, List: 1 }, first: ['iam:PassRole', 's3:GetObject'] });
+    assert.deepEqual(s.deny?.removed?.byService, { ec2: 1 });
     assert.deepEqual(s.literal, { added: 2, removed: 0 });
+  });
+
+  test('lists without actions are left out, and so is a side without any', () => {
+    const entry = (action: string) => ({ action, service: action.split(':')[0] as string, accessLevel: 'Write', flags: [], via: [action], grants: [{ resources: ['*'] }] });
+    const empty = { added: [], removed: [], scopeChanged: [] };
+    const allowOnly = summarizeDiff(packDiff({ effective: { ...empty, removed: [entry('s3:PutObject')] }, deny: empty, literal: { added: [], removed: ['s3:PutObject'] } }) as unknown as JsonValue);
+    assert.deepEqual(Object.keys(allowOnly), ['effective', 'literal']);
+    assert.deepEqual(Object.keys(allowOnly.effective ?? {}), ['removed']);
+    const cosmetic = summarizeDiff(packDiff({ effective: empty, deny: empty, literal: { added: [], removed: [] } }) as unknown as JsonValue);
+    assert.deepEqual(cosmetic, { literal: { added: 0, removed: 0 } });
   });
 });

@@ -89,10 +89,13 @@ const ListSummary = Type.Object({
   byAccessLevel: Type.Record(Type.String(), Type.Integer()),
   first: Type.Array(Type.String(), { description: 'the first few actions of the list, by name' }),
 });
-const SideSummary = Type.Object({ added: ListSummary, removed: ListSummary, scopeChanged: ListSummary });
+/** Only the lists that have actions: a list left out has none. */
+const sideSummary = (description: string) => Type.Optional(Type.Object({
+  added: Type.Optional(ListSummary), removed: Type.Optional(ListSummary), scopeChanged: Type.Optional(ListSummary),
+}, { description: `${description}; only the lists that have actions (a list left out has none)` }));
 export const ChangeSummaryBody = Type.Object({
-  effective: SideSummary,
-  deny: SideSummary,
+  effective: sideSummary('allowed actions; left out when none changed'),
+  deny: sideSummary('denied actions; left out when none changed'),
   literal: Type.Object({ added: Type.Integer(), removed: Type.Integer() }),
   problems: Type.Optional(Type.Array(Type.String())),
 });

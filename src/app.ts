@@ -10,7 +10,7 @@ import errors from './plugins/errors.ts';
 import hardening, { clientErrorHandler, frameworkErrors } from './http/hardening.ts';
 import caching from './http/caching.ts';
 import docs from './http/docs.ts';
-import { RequestLogController } from './http/request-log.ts';
+import { RequestLogController, requestChildLogger } from './http/request-log.ts';
 import database from './plugins/database.ts';
 import services from './plugins/services.ts';
 import auth from './plugins/auth.ts';
@@ -96,6 +96,7 @@ export async function fastifyOptions(opts: { config: Config; logger?: boolean | 
     logger: opts.logger === undefined ? loggerOptions(opts.config) : opts.logger,
     // One line per request, none for probes (http/request-log.ts).
     logController: new RequestLogController(),
+    childLoggerFactory: requestChildLogger,
     // Policy documents can be large; nothing we accept is.
     bodyLimit: 1024 * 1024,
     // Migrating a large database at start-up can take longer than Fastify's 10 s default.

@@ -112,7 +112,7 @@ export function matchesIfNoneMatch(header: string | undefined, etag: string): bo
 function cacheKey(req: FastifyRequest): string {
   const url = req.raw.url ?? '/';
   const qi = url.indexOf('?');
-  if (qi < 0) return url;
+  if (qi < 0 || !url.includes('&', qi)) return url; // one parameter or none: already canonical
   const parts = url.slice(qi + 1).split('&').filter(Boolean).sort();
   return `${url.slice(0, qi)}?${parts.join('&')}`;
 }

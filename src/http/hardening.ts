@@ -128,8 +128,11 @@ export function clientErrorHandler(err: Error & { code?: string; rawPacket?: unk
 }
 
 export default fp(async function hardening(app: FastifyInstance) {
-  app.addHook('onRequest', async (req) => {
+  // Callback hooks (they throw or call done, Fastify catches either): nothing here waits, and an
+  // async hook costs a promise and a turn of the microtask queue on every request.
+  app.addHook('onRequest', (req, _reply, done) => {
     checkRawUrl(req.raw.url ?? '/');
+    done();
   });
   // JSON bodies: strict UTF-8, then the same value checks as everything else.
   app.removeContentTypeParser('application/json');
@@ -155,7 +158,8 @@ export default fp(async function hardening(app: FastifyInstance) {
     }
     return done(null, value);
   });
-  app.addHook('preHandler', async (req) => {
+  app.addHook('preHandler', (req, _reply, done) => {
     checkDecodedInput(req);
+    done();
   });
 }, { name: 'hardening' });

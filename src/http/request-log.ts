@@ -3,7 +3,8 @@
 // /readyz, /metrics) are polled every few seconds by orchestrators and scrapers and would drown
 // everything else: they are not logged at all. Server errors (5xx) are still logged with their
 // error, by the error handler and here at `error` level.
-import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyServerOptions, type FastifyReply, type FastifyRequest } from 'fastify';
+import { symbols as pinoSymbols } from 'pino';
 
 export const UNLOGGED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -43,3 +44,22 @@ export class RequestLogController extends LogController {
     return this.lineLogger.child;
   }
 }
+
+/**
+ * Fastify's per-request child logger (`request.log`, bound to the request id), made without
+ * running the binding through the logger's redaction: pino passes every binding's value through
+ * its redaction (3 µs for the id alone, on every request, though nothing logs through most
+ * request loggers), and the id is a string Fastify generated, which no redaction path can match.
+ * The child is made without bindings and the id's JSON appended to its bindings as pino writes
+ * them (`,"reqId":"…"`). Any other logger (none is configured; `logger: false` in tests) gets the
+ * default treatment.
+ */
+export const requestChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = function (logger, bindings, opts) {
+  const extra = Object.keys(opts).length > 0 ? opts : undefined;
+  const entries = Object.entries(bindings);
+  const child = logger.child({}, extra) as FastifyBaseLogger & Record<symbol, unknown>;
+  const chindings = child[pinoSymbols.chindingsSym];
+  if (typeof chindings !== 'string' || entries.some(([, v]) => typeof v !== 'string')) return logger.child(bindings, opts);
+  child[pinoSymbols.chindingsSym] = chindings + entries.map(([k, v]) => `,${JSON.stringify(k)}:${JSON.stringify(v)}`).join('');
+  return child;
+};

@@ -10,7 +10,7 @@
 // routes and unmatched paths (a 404 naming the path; the route list is in the README, there is
 // nothing to hide) run neither.
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify';
 import { ROUTE_ACCESS_LEVELS, roleAllows, type Access, type Principal } from '../core/api-keys.ts';
 import { AppError } from '../core/errors.ts';
 import { appendRouteHook } from '../http/route-hooks.ts';
@@ -44,32 +44,36 @@ export default fp(async function auth(app: FastifyInstance, opts: { requireApiKe
   app.decorateRequest('principal', null);
   app.decorateRequest('credentialProblem', null);
 
-  const identify = async (req: FastifyRequest) => {
+  // Callback hooks: a request without credentials (most reads) passes both without waiting, and
+  // an async hook costs a promise and a turn of the microtask queue on every request.
+  const identify = (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
     const header = req.headers.authorization;
-    if (header === undefined) return;
+    if (header === undefined) return done();
     const m = BEARER.exec(header);
     if (!m) {
       req.credentialProblem = 'the Authorization header must be "Bearer <key>"';
-      return;
+      return done();
     }
-    const principal = await app.services.apiKeys.authenticate(m[1] as string);
-    if (principal) req.principal = principal;
-    else req.credentialProblem = 'the API key is not valid (unknown or revoked)';
+    app.services.apiKeys.authenticate(m[1] as string).then((principal) => {
+      if (principal) req.principal = principal;
+      else req.credentialProblem = 'the API key is not valid (unknown or revoked)';
+      done();
+    }, done);
   };
 
-  const admit = (url: string, config: { access?: Access } | undefined) => async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  const admit = (url: string, config: { access?: Access } | undefined) => (req: FastifyRequest, reply: FastifyReply, payload: RequestPayload, done: (err: Error | null, payload?: RequestPayload) => void) => {
     const access = routeAccess(config, req.method);
-    if (access === 'public') return payload;
+    if (access === 'public') return done(null, payload); // never attached to public routes; narrows the type
     const what = `${req.method} ${url}`;
     if (req.credentialProblem) refuse(reply, 401, 'INVALID_API_KEY', req.credentialProblem, 'Bearer realm="policywatch", error="invalid_token"');
     if (!req.principal) {
-      if (access === 'read' && !opts.requireApiKey) return payload;
+      if (access === 'read' && !opts.requireApiKey) return done(null, payload);
       refuse(reply, 401, 'UNAUTHORIZED', `${what} needs an API key${access === 'admin' ? ' with role admin' : ''}: send "Authorization: Bearer <key>"`, 'Bearer realm="policywatch"');
     }
     if (!roleAllows(req.principal.role, access)) {
       refuse(reply, 403, 'FORBIDDEN', `${what} needs an API key with role ${access}; this key has role ${req.principal.role}`, 'Bearer realm="policywatch", error="insufficient_scope"');
     }
-    return payload;
+    return done(null, payload);
   };
 
   app.addHook('onRoute', (route) => {

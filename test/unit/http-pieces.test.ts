@@ -31,22 +31,34 @@ describe('DataGeneration', () => {
     const store = new ManualStore();
     const gen = new DataGeneration(store);
     const a = gen.current();
-    assert.equal(store.reads.length, 1);
+    const a2 = gen.current();
+    assert.equal(store.reads.length, 0, 'the read starts at the end of the turn, after every question of the turn');
+    await tick();
+    assert.equal(store.reads.length, 1, 'one read for both questions of the turn');
     store.value = 2; // a commit lands while the first read is in flight
     const b = gen.current();
     const c = gen.current();
-    assert.equal(store.reads.length, 1, 'b and c wait; no read of their own yet');
+    await tick();
+    assert.equal(store.reads.length, 1, 'b and c wait; no read of their own while one is in flight');
     store.finish(0);
     assert.equal(await a, '1');
+    assert.equal(await a2, '1');
     await tick();
-    assert.equal(store.reads.length, 2, 'one shared read for b and c');
+    assert.equal(store.reads.length, 2, 'one shared read for b and c, started after the first ended');
+    const late = gen.current();
+    store.value = 3; // a commit after b's read started and after late asked
     store.finish(1);
     assert.equal(await b, '2', 'b sees the commit that happened before it asked');
     assert.equal(await c, '2');
-    const d = gen.current();
-    assert.equal(store.reads.length, 3, 'nothing in flight: a read of its own at once');
+    await tick();
+    assert.equal(store.reads.length, 3, 'late asked after the second read had started: a read of its own');
     store.finish(2);
-    assert.equal(await d, '2');
+    assert.equal(await late, '3');
+    const d = gen.current();
+    await tick();
+    assert.equal(store.reads.length, 4, 'nothing in flight: a read at the end of the turn');
+    store.finish(3);
+    assert.equal(await d, '3');
   });
 
   test('a failed read fails its askers, and the next question reads again', async () => {

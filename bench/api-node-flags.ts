@@ -7,7 +7,7 @@
 //   node --import tsx bench/api-node-flags.ts [--rounds 3] [--duration 4] [--variant NAME=FLAGS]...
 //
 // Default variants: Node's own defaults (no flag), the service's flags (scripts/node-flags.mjs) and
-// --max-semi-space-size=32. Per route and variant: req/s of each round, p99, and the service's CPU
+// --max-semi-space-size=16. Per route and variant: req/s of each round, p99, and the service's CPU
 // time per request (/proc, summed over the rounds); at the end its resident set. Measures only.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ const ROUTES = [
 
 /** api.bench.ts's --serve child (the real app; imports the dataset when the database is empty). */
 function serve(url: string, flags: string[]): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = fork(API, ['--serve', url], { execArgv: [...flags, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(API, ['--serve', url], { execArgv: [...flags, '--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }); // stdout: its request log, to /dev/null as in api.bench.ts
   return new Promise((resolve, reject) => {
     proc.once('message', (m: { port: number }) => resolve({ proc, port: m.port }));
     proc.once('exit', (code) => reject(new Error(`service (${flags.join(' ') || 'no flags'}) exited ${code} before it was ready`)));
@@ -41,7 +41,7 @@ const rounds = Number(values.rounds);
 const duration = Number(values.duration);
 const variants: [string, string[]][] = values.variant
   ? values.variant.map((v) => [v.split('=')[0] ?? v, v.slice(v.indexOf('=') + 1).split(/\s+/).filter(Boolean)])
-  : [['node default', []], ['service', await serviceNodeFlags()], ['semi-space 32', ['--max-semi-space-size=32']]];
+  : [['node default', []], ['service', await serviceNodeFlags()], ['semi-space 16', ['--max-semi-space-size=16']]];
 console.log(JSON.stringify({ variants: Object.fromEntries(variants), rounds, duration, connections: 50, loadavg1: loadavg()[0] }));
 
 const { url, drop } = await createTestDatabaseUrl();

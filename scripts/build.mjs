@@ -51,7 +51,7 @@ const run = (args) => new Promise((resolve) => {
 // A source edit can change how the template is made (its key then changes too): the maker runs
 // with every compile and returns at once when its template exists. It runs beside tsc, on the
 // other core, so a first start pays for initdb here at hardly any wall time.
-const template = buildCurrent && templateCurrent ? Promise.resolve(0) : (async () => {
+const template = (async () => {
   rmSync(templateStamp, { force: true });
   const code = await run([join(ROOT, 'scripts', 'pglite-template.mjs')]);
   if (code === 0) writeFileSync(templateStamp, `${templateId}\n`);

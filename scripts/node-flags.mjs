@@ -8,6 +8,6 @@
 // 64 MiB (128 MiB held once a burst of allocation has grown them). Capped at 32 MiB, the IAMTrail
 // history import peaks at ≤ 562 MiB instead of up to 697 MiB and the dataset import at ≤ 544 MiB
 // instead of up to 647 MiB (goal for both: 600 MB = 572 MiB), at the same CPU; the HTTP API
-// measured the same. 16 MiB (Node 20's default) left the dataset import at up to 595 MiB.
+// measured no difference beyond the noise. 16 MiB (Node 20's default) left the dataset import at up to 595 MiB.
 // bench/README.md has the A/B ("Node flags" in the HTTP API section, and the IAMTrail section).
 export const NODE_FLAGS = ['--max-semi-space-size=32'];

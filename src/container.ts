@@ -68,7 +68,8 @@ export interface ContainerOptions {
 export function createServices(o: ContainerOptions): Services {
   const stores = createStores(o.db);
   // POLICYWATCH_FEED_ALLOW_INTERNAL is the older name of POLICYWATCH_ALLOW_PRIVATE_URLS.
-  const outbound = createOutboundClient({ allowPrivate: o.config.allowPrivateUrls || o.config.feedAllowInternal, admit: o.config.allowUrlCidrs, resolver: o.resolver });
+  const outboundPolicy = { allowPrivate: o.config.allowPrivateUrls || o.config.feedAllowInternal, admit: o.config.allowUrlCidrs, resolver: o.resolver };
+  const outbound = createOutboundClient(outboundPolicy);
   const iam = o.iam ?? new AwsIamSource();
   const policies = new PolicyService({ policies: stores.policies, runs: stores.pollRuns });
   const events = new EventService({ events: stores.events, catalog: loadCatalog, log: o.log.child({ component: 'events' }) });
@@ -108,8 +109,8 @@ export function createServices(o: ContainerOptions): Services {
   });
   // The alerts' own client (closed with the app): the shared guard's policy, plus plain http to
   // private targets only.
-  const alertOutbound = createOutboundClient({ allowPrivate: o.config.allowPrivateUrls || o.config.feedAllowInternal, admit: o.config.allowUrlCidrs, resolver: o.resolver, httpPrivateOnly: true });
-  const alertHttp = o.alertHttp ?? guardedAlertHttp(alertOutbound, createOutboundClient({ allowPrivate: false, resolver: o.resolver }));
+  const alertOutbound = createOutboundClient({ ...outboundPolicy, httpPrivateOnly: true });
+  const alertHttp = o.alertHttp ?? guardedAlertHttp(alertOutbound);
   const subscriptions = new SubscriptionService({ store: stores.subscriptions, queue, http: alertHttp, log: alertLog });
   const dispatcher = new Dispatcher({
     store: stores.subscriptions, sends: new SqlDeliverySendStore(o.db.sql), http: alertHttp, log: alertLog,

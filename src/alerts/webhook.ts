@@ -15,7 +15,7 @@ export function newSigningSecret(): string {
 }
 
 /** The signature header for one attempt, as the reference library's `Webhook.sign` makes it. */
-export function sign(secret: string, deliveryId: string, timestamp: number, body: string): string {
+function sign(secret: string, deliveryId: string, timestamp: number, body: string): string {
   const key = Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, 'base64');
   if (key.length === 0) throw new Error("the signing secret can't be empty");
   return `v1,${createHmac('sha256', key).update(`${deliveryId}.${timestamp}.${body}`).digest('base64')}`;

@@ -11,7 +11,8 @@ import { runnerOf } from './transaction.ts';
 const DELIVERY_QUEUE = 'alert-delivery';
 const DEAD_QUEUE = 'alert-delivery-dead';
 /** Where pg-boss keeps its tables; every process installs or migrates it at start. */
-const SCHEMA = { schema: 'pgboss', migrate: true } as const;
+/** Every pg-boss instance here: our schema; no cron scheduler, instance registry or tracing. */
+const SCHEMA = { schema: 'pgboss', migrate: true, schedule: false, registerInstance: false, openTelemetry: { enabled: false } } as const;
 
 export interface QueueOptions {
   /** Retries after the first attempt. */
@@ -42,10 +43,7 @@ const expireSecondsOf = (o: QueueOptions) => Math.max(2, Math.ceil((o.sendTimeou
 
 export class PgBossDeliveryQueue implements DeliveryQueue {
   private started: Promise<void> | undefined;
-  private readonly expireInSeconds: number;
-  private constructor(private readonly boss: PgBoss, private readonly o: QueueOptions, private readonly log: Logger) {
-    this.expireInSeconds = expireSecondsOf(o);
-  }
+  private constructor(private readonly boss: PgBoss, private readonly o: QueueOptions, private readonly log: Logger, private readonly expireInSeconds: number) {}
 
   /**
    * pg-boss's schema alone, no queues, on a new embedded database (the PGlite template,
@@ -53,7 +51,7 @@ export class PgBossDeliveryQueue implements DeliveryQueue {
    */
   static async installSchema(db: Database): Promise<void> {
     if (!('pglite' in db.queueTarget)) throw new Error('the template is an embedded (PGlite) database');
-    const boss = new PgBoss({ ...SCHEMA, supervise: false, schedule: false, registerInstance: false, openTelemetry: { enabled: false }, db: fromPglite(db.queueTarget.pglite), backend: 'pglite' });
+    const boss = new PgBoss({ ...SCHEMA, supervise: false, db: fromPglite(db.queueTarget.pglite), backend: 'pglite' });
     await boss.start();
     await boss.stop({ graceful: false });
   }
@@ -63,17 +61,13 @@ export class PgBossDeliveryQueue implements DeliveryQueue {
     // Expiry is checked by the monitor pass: as often as half the expiry, so a dead process's
     // delivery moves on within about 1.5 × expireInSeconds.
     const supervise = Math.max(1, Math.min(60, Math.floor(expireInSeconds / 2)));
-    const common = {
-      ...SCHEMA, supervise: true, schedule: false,
-      superviseIntervalSeconds: supervise, monitorIntervalSeconds: supervise,
-      registerInstance: false, openTelemetry: { enabled: false },
-    } as const;
+    const common = { ...SCHEMA, supervise: true, superviseIntervalSeconds: supervise, monitorIntervalSeconds: supervise } as const;
     const boss = 'pglite' in db.queueTarget
       ? new PgBoss({ ...common, db: fromPglite(db.queueTarget.pglite), backend: 'pglite' })
       : new PgBoss({ ...common, connectionString: db.queueTarget.connectionString, max: 4, useListenNotify: true });
     // pg-boss reports background failures as events; without a listener Node would throw them.
     boss.on('error', (err: Error) => log.warn({ err: { message: err.message } }, 'alert queue error'));
-    return new PgBossDeliveryQueue(boss, o, log);
+    return new PgBossDeliveryQueue(boss, o, log, expireInSeconds);
   }
 
   /** Installs pg-boss's schema and the two queues (idempotent; every process may do it). */

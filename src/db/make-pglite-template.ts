@@ -4,9 +4,6 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { PgBossDeliveryQueue } from './alert-queue.ts';
-import { openDatabase } from './database.ts';
-import { migrate } from './migrate.ts';
 import { loadMigrations } from './migrations.ts';
 import { TEMPLATE_DIR, tarEntries, templateFile, templateKey } from './pglite-template.ts';
 
@@ -17,6 +14,8 @@ export async function makePgliteTemplate(dir = TEMPLATE_DIR): Promise<{ file: st
   mkdirSync(dir, { recursive: true });
   for (const f of readdirSync(dir)) if (join(dir, f) !== file) rmSync(join(dir, f), { force: true });
   if (existsSync(file)) return { file, made: false };
+  // Loaded only to make one: the build runs this with every compile, mostly to find it made.
+  const [{ openDatabase }, { migrate }, { PgBossDeliveryQueue }] = await Promise.all([import('./database.ts'), import('./migrate.ts'), import('./alert-queue.ts')]);
   const db = await openDatabase({});
   try {
     if (!('pglite' in db.queueTarget)) throw new Error('an in-memory database is PGlite');

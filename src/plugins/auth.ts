@@ -64,14 +64,13 @@ export default fp(async function auth(app: FastifyInstance, opts: { requireApiKe
   const admit = (url: string, config: { access?: Access } | undefined) => (req: FastifyRequest, reply: FastifyReply, payload: RequestPayload, done: (err: Error | null, payload?: RequestPayload) => void) => {
     const access = routeAccess(config, req.method);
     if (access === 'public') return done(null, payload); // never attached to public routes; narrows the type
-    const what = `${req.method} ${url}`;
     if (req.credentialProblem) refuse(reply, 401, 'INVALID_API_KEY', req.credentialProblem, 'Bearer realm="policywatch", error="invalid_token"');
     if (!req.principal) {
       if (access === 'read' && !opts.requireApiKey) return done(null, payload);
-      refuse(reply, 401, 'UNAUTHORIZED', `${what} needs an API key${access === 'admin' ? ' with role admin' : ''}: send "Authorization: Bearer <key>"`, 'Bearer realm="policywatch"');
+      refuse(reply, 401, 'UNAUTHORIZED', `${req.method} ${url} needs an API key${access === 'admin' ? ' with role admin' : ''}: send "Authorization: Bearer <key>"`, 'Bearer realm="policywatch"');
     }
     if (!roleAllows(req.principal.role, access)) {
-      refuse(reply, 403, 'FORBIDDEN', `${what} needs an API key with role ${access}; this key has role ${req.principal.role}`, 'Bearer realm="policywatch", error="insufficient_scope"');
+      refuse(reply, 403, 'FORBIDDEN', `${req.method} ${url} needs an API key with role ${access}; this key has role ${req.principal.role}`, 'Bearer realm="policywatch", error="insufficient_scope"');
     }
     return done(null, payload);
   };

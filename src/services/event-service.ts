@@ -65,15 +65,15 @@ export interface GrantingVersion {
   at: number;
 }
 
+/** A stored history's versions as first-seen rows read them (document and time of each). */
+const grantingVersionsOf = (h: PolicyHistory): GrantingVersion[] => h.versions.map((v) => ({ versionId: v.versionId, document: v.documentJson, at: timeOf(v) }));
+
 /**
  * The named grants of a policy's versions as first-seen rows: one per action, at the earliest
  * version granting it (AWS-date order; the store keeps the earliest across policies and calls).
  * One tracker walks the versions in date order, so only actions a version adds to what is already
  * seen become rows.
  */
-/** A stored history's versions as first-seen rows read them (document and time of each). */
-const grantingVersionsOf = (h: PolicyHistory): GrantingVersion[] => h.versions.map((v) => ({ versionId: v.versionId, document: v.documentJson, at: timeOf(v) }));
-
 export function firstSeenRows(policyId: number, versions: readonly GrantingVersion[], catalog: Catalog): FirstSeenRow[] {
   const ordered = versions.map((v, i) => ({ v, i })).sort((x, y) => x.v.at - y.v.at || x.i - y.i);
   const tracker = new FirstSeenTracker(catalog);

@@ -31,8 +31,6 @@ export interface SourceStatus {
 }
 
 const SUCCESS: readonly PollStatus[] = ['succeeded', 'partial'];
-/** Runs that say nothing about whether the source works (a process died, lost its lock or stopped). */
-const NEUTRAL: readonly PollStatus[] = ['abandoned', 'lost-lock', 'interrupted', 'skipped'];
 
 /** Pure: one source's status from its recent runs (newest first). */
 export function judgeSource(i: { enabled: boolean; runs: readonly PollRunRow[]; maxAgeSeconds: number; now: Date }): SourceStatus {
@@ -52,12 +50,12 @@ export function judgeSource(i: { enabled: boolean; runs: readonly PollRunRow[]; 
   if (latest?.status === 'skipped') return off('no-credentials');
 
   // Failing only while the latest run failed: since the oldest failure after the last success,
-  // ignoring runs that prove nothing.
+  // ignoring runs that prove nothing (a process died, lost its lock, stopped or was skipped).
   let failingSince: Date | null = null;
   if (latest?.status === 'failed') {
     for (const r of finished) {
       if (SUCCESS.includes(r.status)) break;
-      if (!NEUTRAL.includes(r.status)) failingSince = r.startedAt;
+      if (r.status === 'failed') failingSince = r.startedAt;
     }
   }
   const since = lastSuccessAt ?? failingSince;

@@ -8,7 +8,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressPolicy } from './address-policy.ts';
 import { createGuardedDispatcher } from './dispatcher.ts';
 import { OutboundError, toOutboundError } from './errors.ts';
-import { resolveAllowed, systemResolver, type Resolver } from './resolve.ts';
+import { PLAIN_HTTP_PUBLIC, resolveAllowed, systemResolver, type Resolver } from './resolve.ts';
+import { classifyAddress } from './address-policy.ts';
 import { parseOutboundUrl } from './url.ts';
 
 export interface OutboundClientOptions {
@@ -21,7 +22,7 @@ export interface OutboundClientOptions {
   connectTimeoutMs?: number | undefined;
   headersTimeoutMs?: number | undefined;
   bodyTimeoutMs?: number | undefined;
-  /** Plain http only to private (or admitted) addresses, judged at connect time; public ones must use https. */
+  /** Plain http only to private (or admitted) addresses, judged at connect time and by checkUrl; public ones must use https. */
   httpPrivateOnly?: boolean | undefined;
 }
 
@@ -39,7 +40,10 @@ export interface OutboundClient {
   fetch(url: string | URL, init?: OutboundRequestInit): Promise<Response>;
   /** As fetch, for a caller that reads no response body: it is discarded, the connection kept. */
   send(url: string | URL, init?: OutboundRequestInit): Promise<OutboundAnswer>;
-  /** Create-time validation: scheme, credentials, and the host resolves to an allowed address. */
+  /**
+   * Create-time validation: scheme, credentials, and the host resolves to an allowed address;
+   * with `httpPrivateOnly`, a plain-http URL whose host has a public address is refused too.
+   */
   checkUrl(url: string | URL): Promise<URL>;
   close(): Promise<void>;
 }
@@ -153,10 +157,16 @@ export function createOutboundClient(o: OutboundClientOptions): OutboundClient {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new OutboundError('timeout')), connectTimeoutMs);
       });
+      let allowed;
       try {
-        await Promise.race([resolveAllowed(url.hostname, policy, resolver), timeout]);
+        allowed = await Promise.race([resolveAllowed(url.hostname, policy, resolver), timeout]);
       } finally {
         clearTimeout(timer);
+      }
+      // Before any connection, stricter than the connector: a plain-http target with any public
+      // address is refused, not only one whose addresses are all public.
+      if (o.httpPrivateOnly && url.protocol === 'http:' && allowed.some((a) => classifyAddress(a.address) === 'public')) {
+        throw new OutboundError('blocked-scheme', PLAIN_HTTP_PUBLIC);
       }
       return url;
     },

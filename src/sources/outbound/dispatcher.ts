@@ -20,32 +20,33 @@ export interface DispatcherOptions {
   httpPrivateOnly?: boolean | undefined;
 }
 
+/** Why a connection to `address` is refused (null: admitted): not allowed, or public where only private ones may be plain http. */
+function refusal(address: string, policy: AddressPolicy, privateOnly: boolean): OutboundError | null {
+  if (!isAddressAllowed(address, policy)) return new OutboundError('blocked-address');
+  if (privateOnly && classifyAddress(address) === 'public') return new OutboundError('blocked-scheme', PLAIN_HTTP_PUBLIC);
+  return null;
+}
+
 export function createGuardedDispatcher(o: DispatcherOptions): Agent {
   const base = buildConnector({ timeout: o.connectTimeoutMs, lookup: guardedLookup(o.policy, o.resolver) });
   const plain = o.httpPrivateOnly ? buildConnector({ timeout: o.connectTimeoutMs, lookup: guardedLookup(o.policy, o.resolver, { privateOnly: true }) }) : base;
   const connect: buildConnector.connector = (opts, callback) => {
     const privateOnly = o.httpPrivateOnly === true && opts.protocol === 'http:';
     // Node does not call `lookup` for an address literal, so a literal is judged here.
-    if (parseAddress(opts.hostname)) {
-      if (!isAddressAllowed(opts.hostname, o.policy)) {
-        callback(new OutboundError('blocked-address'), null);
-        return;
-      }
-      if (privateOnly && classifyAddress(opts.hostname) === 'public') {
-        callback(new OutboundError('blocked-scheme', PLAIN_HTTP_PUBLIC), null);
-        return;
-      }
+    const literal = parseAddress(opts.hostname) ? refusal(opts.hostname, o.policy, privateOnly) : null;
+    if (literal) {
+      callback(literal, null);
+      return;
     }
     (privateOnly ? plain : base)(opts, (err, socket) => {
       if (err || !socket) {
         callback(err ?? new OutboundError('connect-failed'), null);
         return;
       }
-      const peer = socket.remoteAddress;
-      const refused = peer === undefined || !isAddressAllowed(peer, o.policy) ? 'blocked-address' : privateOnly && classifyAddress(peer) === 'public' ? 'blocked-scheme' : null;
+      const refused = socket.remoteAddress === undefined ? new OutboundError('blocked-address') : refusal(socket.remoteAddress, o.policy, privateOnly);
       if (refused) {
         socket.destroy();
-        callback(new OutboundError(refused, refused === 'blocked-scheme' ? PLAIN_HTTP_PUBLIC : undefined), null);
+        callback(refused, null);
         return;
       }
       callback(null, socket);

@@ -113,10 +113,10 @@ function hooksFor(seen: Seen) {
   return { tagNameProcessors: [tagName], attrValueProcessors: [attrValue] };
 }
 
-/** href of the first link whose rel is `rel`, else of the link at `fallback`: rss-parser's own rule for Atom. */
-function linkHref(links: unknown, rel: string, fallback: number): string {
+/** href of the first `rel="alternate"` link, else of the first link: rss-parser's own rule for Atom. */
+function linkHref(links: unknown): string {
   if (!Array.isArray(links)) return '';
-  const found = links.find((l) => attributes(l)['rel'] === rel) ?? links[fallback];
+  const found = links.find((l) => attributes(l)['rel'] === 'alternate') ?? links[0];
   const href = attributes(found)['href'];
   return typeof href === 'string' ? href : '';
 }
@@ -163,18 +163,18 @@ export async function readFeedXml(xml: string): Promise<RawFeed> {
   const feed: RawFeed = {
     format: atom ? 'atom' : 'rss',
     title: text(out.title),
-    link: atom ? linkHref(out[LINKS], 'alternate', 0) : text(out.link),
+    link: atom ? linkHref(out[LINKS]) : text(out.link),
     description: text(atom ? out['subtitle'] : out[raw('description')]),
     lastBuildDate: text(atom ? out[raw('updated')] : out['lastBuildDate']),
     channels: seen.channels,
     entries: out.items.map((item) => ({
       guid: text(atom ? item['id'] : item.guid),
       title: text(item.title),
-      link: atom ? linkHref(item[LINKS], 'alternate', 0) : text(item.link),
+      link: atom ? linkHref(item[LINKS]) : text(item.link),
       description: atom
         ? text(item[raw('summary')]) || text(item[raw('content')])
         : text(item[raw('description')]),
-      date: text(atom ? item[raw('published')] : item[raw('pubDate')]) || (atom ? text(item[raw('updated')]) : ''),
+      date: atom ? text(item[raw('published')]) || text(item[raw('updated')]) : text(item[raw('pubDate')]),
     })),
   };
   const selfLink = selfHref(atom ? out[LINKS] : out[PREFIXED_LINKS]);

@@ -41,20 +41,18 @@ export function decodeHtmlEntities(s: string): string {
   return decodeWith(HTML_NAMED, s);
 }
 
+/** Characters XML 1.0 forbids outright: C0 controls except tab, LF and CR; U+FFFE and U+FFFF. */
+const FORBIDDEN_XML_CHARS = '\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff';
 // Any character the strip below could remove, surrogates included (paired ones are kept, but they
 // are rare in feeds). One character-class scan costs a quarter of the replace with its lookarounds,
 // and feeds are almost always clean: parse.ts runs this over the whole ~170 KB document.
-// eslint-disable-next-line no-control-regex
-const MAYBE_INVALID_XML_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/;
+const MAYBE_INVALID_XML_CHAR = new RegExp(`[${FORBIDDEN_XML_CHARS}\\ud800-\\udfff]`);
+const INVALID_XML_CHARS = new RegExp(`[${FORBIDDEN_XML_CHARS}]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]`, 'g');
 
 /** Removes characters that XML 1.0 forbids (C0 controls except tab/LF/CR, U+FFFE/U+FFFF, lone surrogates). */
 export function stripInvalidXmlChars(s: string): string {
   if (!MAYBE_INVALID_XML_CHAR.test(s)) return s;
-  return s.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
-    '',
-  );
+  return s.replace(INVALID_XML_CHARS, '');
 }
 
 /** Collapses every run of whitespace (including newlines and NBSP) into one space and trims. */
